@@ -1,0 +1,29 @@
+//! The audio thread's units: pure, allocation-free after construction, no plugin framework.
+//!
+//! Every unit follows one shape (after LSP's DSP units):
+//! - `new(max_sample_rate, max_block, channels)` allocates everything it will ever need;
+//! - `set_sample_rate(fs)` and `set_*` setters only store values and mark what must be recomputed;
+//! - `process(&mut self, channels: &mut [&mut [f32]])` works in place on per-channel contiguous
+//!   slices of at most `max_block` samples, allocates nothing, and recomputes first if needed;
+//! - `latency()` in samples, and `reset()` to clear all state.
+//!
+//! A non-finite input sample never reaches the output nor sticks in a state: the unit silences
+//! it, resets its state and recovers within one block.
+
+pub mod bark;
+pub mod sanitize;
+
+/// The most channels any unit processes (stereo).
+pub const MAX_CHANNELS: usize = 2;
+
+/// Converts decibels to a linear gain.
+#[inline]
+pub fn db_to_gain(db: f32) -> f32 {
+    10.0f32.powf(db * 0.05)
+}
+
+/// Converts a linear gain to decibels, floored at -200 dB.
+#[inline]
+pub fn gain_to_db(gain: f32) -> f32 {
+    20.0 * gain.max(1.0e-10).log10()
+}

@@ -1,0 +1,282 @@
+//! The engine: the one place that knows the order of the chain and its total latency.
+//!
+//! ```text
+//! input trim → EQ → dynamics → stereo → leveler → true-peak limiter (lookahead) → output trim
+//!      └──────────── dry path, delayed by the chain's latency ─────────────┘ → intensity mix
+//! ```
+//!
+//! The plugin, the command-line tool and the tests all drive this one engine with plain
+//! [`Settings`]. [`Engine::process`] takes any block length, allocates nothing and never blocks.
+
+mod delay_line;
+mod glide;
+mod settings;
+mod stage;
+
+pub use glide::Glide;
+pub use settings::Settings;
+pub use stage::{Stage, Switch, Transparent};
+
+use delay_line::DelayLine;
+
+use crate::dsp::{db_to_gain, sanitize, MAX_CHANNELS};
+
+/// Length of every click-free switch and bypass crossfade.
+pub const SWITCH_FADE_MS: f32 = 10.0;
+/// How fast the trims and the intensity glide to a new value.
+pub const GAIN_GLIDE_MS: f32 = 20.0;
+/// The limiter's lookahead. Fixed, so the latency reported to the host never changes.
+pub const LOOKAHEAD_MS: f32 = 2.0;
+
+/// The lookahead limiter stage. Until the true-peak limiter lands it only delays the audio by
+/// its lookahead, which is the latency the finished limiter will have.
+struct Limiter {
+    delay: DelayLine,
+}
+
+impl Stage for Limiter {
+    fn process(&mut self, channels: &mut [&mut [f32]]) {
+        self.delay.process(channels);
+    }
+    fn reset(&mut self) {
+        self.delay.reset();
+    }
+}
+
+/// Per-channel scratch buffers, sized once in [`Engine::new`].
+struct Scratch {
+    /// The input, delayed by the chain's latency, for the intensity mix.
+    dry: [Vec<f32>; MAX_CHANNELS],
+    /// A stage's input while its switch crossfades.
+    stage_dry: [Vec<f32>; MAX_CHANNELS],
+    /// Per-sample gain or crossfade positions.
+    ramp: Vec<f32>,
+}
+
+/// The mastering chain.
+pub struct Engine {
+    sample_rate: f32,
+    max_block: usize,
+    channels: usize,
+    settings: Settings,
+
+    input_gain: Glide,
+    eq: Transparent,
+    eq_switch: Switch,
+    dynamics: Transparent,
+    dynamics_switch: Switch,
+    stereo: Transparent,
+    stereo_switch: Switch,
+    leveler: Transparent,
+    leveler_switch: Switch,
+    limiter: Limiter,
+    output_gain: Glide,
+
+    dry_delay: DelayLine,
+    /// How much of the processed signal reaches the output: intensity, or 0 when bypassed.
+    wet: Glide,
+    scratch: Box<Scratch>,
+}
+
+impl Engine {
+    /// Builds the chain for `channels` (1 or 2) at `sample_rate`, for blocks of up to
+    /// `max_block` samples inside one call (longer calls are split). All memory is allocated here.
+    pub fn new(sample_rate: f32, max_block: usize, channels: usize) -> Self {
+        assert!(
+            (1..=MAX_CHANNELS).contains(&channels),
+            "the engine takes 1 or 2 channels"
+        );
+        assert!(sample_rate > 0.0 && max_block > 0);
+        let ms = |ms: f32| ((ms * 0.001 * sample_rate).round() as usize).max(1);
+        let fade = ms(SWITCH_FADE_MS);
+        let lookahead = ms(LOOKAHEAD_MS);
+
+        let mut limiter = Limiter {
+            delay: DelayLine::new(lookahead),
+        };
+        limiter.delay.set_delay(lookahead);
+        let latency = lookahead;
+        let mut dry_delay = DelayLine::new(latency);
+        dry_delay.set_delay(latency);
+
+        let settings = Settings::neutral();
+        let mut engine = Self {
+            sample_rate,
+            max_block,
+            channels,
+            settings,
+            input_gain: Glide::new(1.0),
+            eq: Transparent,
+            eq_switch: Switch::new(true, fade),
+            dynamics: Transparent,
+            dynamics_switch: Switch::new(true, fade),
+            stereo: Transparent,
+            stereo_switch: Switch::new(true, fade),
+            leveler: Transparent,
+            leveler_switch: Switch::new(true, fade),
+            limiter,
+            output_gain: Glide::new(1.0),
+            dry_delay,
+            wet: Glide::new(1.0),
+            scratch: Box::new(Scratch {
+                dry: std::array::from_fn(|_| vec![0.0; max_block]),
+                stage_dry: std::array::from_fn(|_| vec![0.0; max_block]),
+                ramp: vec![0.0; max_block],
+            }),
+        };
+        engine.apply_settings(&settings);
+        engine.settle();
+        engine
+    }
+
+    pub fn sample_rate(&self) -> f32 {
+        self.sample_rate
+    }
+
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    pub fn max_block(&self) -> usize {
+        self.max_block
+    }
+
+    /// The chain's total latency in samples: the sum of its stages' latencies. Fixed for the
+    /// engine's life, so a host can be told once.
+    pub fn latency(&self) -> usize {
+        self.limiter.delay.delay()
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Takes a new set of settings. Only stores targets: every change glides in `process`.
+    pub fn set_settings(&mut self, settings: &Settings) {
+        if *settings != self.settings {
+            self.apply_settings(settings);
+        }
+    }
+
+    fn apply_settings(&mut self, s: &Settings) {
+        let glide = ((GAIN_GLIDE_MS * 0.001 * self.sample_rate) as usize).max(1);
+        self.input_gain
+            .set_target(db_to_gain(s.input_gain_db), glide);
+        self.output_gain
+            .set_target(db_to_gain(s.output_gain_db), glide);
+        let wet = if s.bypass {
+            0.0
+        } else {
+            s.intensity.clamp(0.0, 1.0)
+        };
+        self.wet.set_target(wet, glide);
+        self.eq_switch.set_enabled(s.eq_enabled);
+        self.dynamics_switch.set_enabled(s.dynamics_enabled);
+        self.stereo_switch.set_enabled(s.stereo_enabled);
+        self.leveler_switch.set_enabled(s.leveler_enabled);
+        self.settings = *s;
+    }
+
+    /// Jumps every glide to its target: for a fresh start, where fading in would be wrong.
+    pub fn settle(&mut self) {
+        self.input_gain.settle();
+        self.output_gain.settle();
+        self.wet.settle();
+        self.eq_switch.settle();
+        self.dynamics_switch.settle();
+        self.stereo_switch.settle();
+        self.leveler_switch.settle();
+    }
+
+    /// Clears every state (filters, envelopes, delay lines) and settles every glide.
+    pub fn reset(&mut self) {
+        self.eq.reset();
+        self.dynamics.reset();
+        self.stereo.reset();
+        self.leveler.reset();
+        self.limiter.reset();
+        self.dry_delay.reset();
+        self.settle();
+    }
+
+    /// Processes `channels` in place. Any length; more channels than the engine was built for
+    /// are left untouched.
+    pub fn process(&mut self, channels: &mut [&mut [f32]]) {
+        let used = channels.len().min(self.channels);
+        let channels = &mut channels[..used];
+        let len = channels.iter().map(|c| c.len()).min().unwrap_or(0);
+        let mut start = 0;
+        while start < len {
+            let end = (start + self.max_block).min(len);
+            let mut block: [&mut [f32]; MAX_CHANNELS] = [&mut [], &mut []];
+            for (b, ch) in block.iter_mut().zip(channels.iter_mut()) {
+                *b = &mut ch[start..end];
+            }
+            self.process_block(&mut block[..used]);
+            start = end;
+        }
+    }
+
+    fn process_block(&mut self, channels: &mut [&mut [f32]]) {
+        let n = channels[0].len();
+        sanitize::replace_non_finite(channels);
+
+        let Scratch {
+            dry,
+            stage_dry,
+            ramp,
+        } = &mut *self.scratch;
+
+        // The dry path: the input as it came, delayed by the chain's latency.
+        let [dry_l, dry_r] = dry;
+        let mut dry_block: [&mut [f32]; MAX_CHANNELS] = [&mut dry_l[..n], &mut dry_r[..n]];
+        for (d, ch) in dry_block.iter_mut().zip(channels.iter()) {
+            d.copy_from_slice(ch);
+        }
+        self.dry_delay.process(&mut dry_block[..channels.len()]);
+
+        apply_gain(&mut self.input_gain, channels, ramp);
+        self.eq_switch.run(&mut self.eq, channels, stage_dry, ramp);
+        self.dynamics_switch
+            .run(&mut self.dynamics, channels, stage_dry, ramp);
+        self.stereo_switch
+            .run(&mut self.stereo, channels, stage_dry, ramp);
+        self.leveler_switch
+            .run(&mut self.leveler, channels, stage_dry, ramp);
+        self.limiter.process(channels);
+        apply_gain(&mut self.output_gain, channels, ramp);
+
+        // Intensity: blend the processed signal with the latency-compensated dry one.
+        if self.wet.is_gliding() || self.wet.value() != 1.0 {
+            let ramp = &mut ramp[..n];
+            self.wet.fill(ramp);
+            for (ch, d) in channels.iter_mut().zip(dry_block.iter()) {
+                for ((y, &x), &w) in ch.iter_mut().zip(d.iter()).zip(ramp.iter()) {
+                    *y = x + (*y - x) * w;
+                }
+            }
+        }
+    }
+}
+
+/// Multiplies every channel by a gliding gain.
+fn apply_gain(gain: &mut Glide, channels: &mut [&mut [f32]], ramp: &mut [f32]) {
+    if !gain.is_gliding() {
+        let g = gain.value();
+        if g != 1.0 {
+            for ch in channels.iter_mut() {
+                for x in ch.iter_mut() {
+                    *x *= g;
+                }
+            }
+        }
+        return;
+    }
+    let ramp = &mut ramp[..channels[0].len()];
+    gain.fill(ramp);
+    for ch in channels.iter_mut() {
+        for (x, &g) in ch.iter_mut().zip(ramp.iter()) {
+            *x *= g;
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! The engine's plain settings: everything the chain needs, in engineering units, with no
+//! knowledge of plugin parameters or command-line flags.
+
+use crate::dsp::bark::BANDS;
+
+/// One complete set of engine settings. `Copy`, so it can be handed to the audio thread whole.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Settings {
+    pub input_gain_db: f32,
+
+    pub eq_enabled: bool,
+    /// The EQ request per Bark band, in dB.
+    pub eq_gains_db: [f32; BANDS],
+
+    pub dynamics_enabled: bool,
+    pub multiband: bool,
+    pub comp_threshold_db: f32,
+    pub comp_ratio: f32,
+
+    pub stereo_enabled: bool,
+    pub width: f32,
+    pub mono_bass_hz: f32,
+
+    pub leveler_enabled: bool,
+    /// The loudness correction the leveler glides to, in dB.
+    pub leveler_gain_db: f32,
+
+    pub limiter_enabled: bool,
+    pub ceiling_db: f32,
+    pub limiter_release_ms: f32,
+    pub limiter_auto_release: bool,
+
+    pub output_gain_db: f32,
+    /// Dry/wet of the whole chain, 0..1.
+    pub intensity: f32,
+    /// Host bypass: the output is the latency-compensated input.
+    pub bypass: bool,
+}
+
+impl Settings {
+    /// Settings under which every stage is transparent: the chain is a pure delay.
+    pub fn neutral() -> Self {
+        Self {
+            input_gain_db: 0.0,
+            eq_enabled: true,
+            eq_gains_db: [0.0; BANDS],
+            dynamics_enabled: true,
+            multiband: false,
+            comp_threshold_db: 0.0,
+            comp_ratio: 1.0,
+            stereo_enabled: true,
+            width: 1.0,
+            mono_bass_hz: 0.0,
+            leveler_enabled: true,
+            leveler_gain_db: 0.0,
+            limiter_enabled: true,
+            ceiling_db: 0.0,
+            limiter_release_ms: 100.0,
+            limiter_auto_release: false,
+            output_gain_db: 0.0,
+            intensity: 1.0,
+            bypass: false,
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self::neutral()
+    }
+}

@@ -1,0 +1,14 @@
+//! Auralis: an adaptive mastering effect.
+//!
+//! - [`dsp`]: the audio thread's units, pure and allocation-free;
+//! - [`engine`]: the chain that runs them, shared by the plugin, the CLI and the tests;
+//! - [`controls`]: the user's choices as plain values;
+//! - [`plugin`]: the CLAP/VST3 glue (parameters, process, state).
+
+pub mod controls;
+pub mod dsp;
+pub mod engine;
+pub mod plugin;
+
+nice_plug::nice_export_clap!(plugin::Auralis);
+nice_plug::nice_export_vst3!(plugin::Auralis);
