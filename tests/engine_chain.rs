@@ -1,0 +1,160 @@
+//! The engine as a whole: latency, dry path, switches and the intensity mix, on signals made here.
+
+use auralis::engine::{Engine, Settings};
+
+const FS: f32 = 48_000.0;
+
+/// A stereo test signal: two unrelated sines plus a little deterministic noise.
+fn programme(len: usize) -> [Vec<f32>; 2] {
+    let mut seed = 0x2545_f491_u32;
+    let mut noise = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        (seed as f32 / u32::MAX as f32 - 0.5) * 0.1
+    };
+    let l = (0..len)
+        .map(|n| 0.5 * (n as f32 * 0.031).sin() + noise())
+        .collect();
+    let r = (0..len)
+        .map(|n| 0.4 * (n as f32 * 0.017 + 1.0).sin() + noise())
+        .collect();
+    [l, r]
+}
+
+/// Runs `input` through `engine` in blocks of `block` samples.
+fn run(engine: &mut Engine, input: &[Vec<f32>; 2], block: usize) -> [Vec<f32>; 2] {
+    let [mut l, mut r] = input.clone();
+    for (cl, cr) in l.chunks_mut(block).zip(r.chunks_mut(block)) {
+        engine.process(&mut [cl, cr]);
+    }
+    [l, r]
+}
+
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn neutral_chain_is_a_pure_delay_whatever_the_block_size() {
+    let input = programme(20_000);
+    for block in [1, 17, 64, 512, 4096, 8192] {
+        let mut engine = Engine::new(FS, 512, 2);
+        let latency = engine.latency();
+        assert_eq!(latency, (0.002 * FS).round() as usize);
+        let out = run(&mut engine, &input, block);
+        for c in 0..2 {
+            assert!(out[c][..latency].iter().all(|&x| x == 0.0));
+            assert_eq!(
+                max_diff(&out[c][latency..], &input[c][..input[c].len() - latency]),
+                0.0,
+                "block {block}, channel {c}"
+            );
+        }
+    }
+}
+
+#[test]
+fn latency_is_where_an_impulse_comes_out() {
+    for fs in [44_100.0, 48_000.0, 96_000.0] {
+        let mut engine = Engine::new(fs, 512, 1);
+        let mut x = vec![0.0f32; 4096];
+        x[100] = 0.5;
+        engine.process(&mut [&mut x]);
+        let peak = x
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+            .unwrap()
+            .0;
+        assert_eq!(peak - 100, engine.latency(), "fs {fs}");
+    }
+}
+
+#[test]
+fn zero_intensity_and_bypass_give_the_delayed_dry_signal() {
+    let input = programme(12_000);
+    for which in ["intensity", "bypass"] {
+        let mut engine = Engine::new(FS, 512, 2);
+        let mut s = Settings::neutral();
+        s.input_gain_db = 6.0; // the wet path differs from the dry one
+        match which {
+            "intensity" => s.intensity = 0.0,
+            _ => s.bypass = true,
+        }
+        engine.set_settings(&s);
+        engine.settle();
+        let out = run(&mut engine, &input, 333);
+        let lat = engine.latency();
+        for c in 0..2 {
+            let d = max_diff(&out[c][lat..], &input[c][..input[c].len() - lat]);
+            assert!(d < 1e-6, "{which}: {d}");
+        }
+    }
+}
+
+#[test]
+fn half_intensity_blends_dry_and_wet_in_phase() {
+    let input = programme(12_000);
+    let mut engine = Engine::new(FS, 512, 2);
+    let mut s = Settings::neutral();
+    s.input_gain_db = 20.0 * 3.0f32.log10(); // wet = 3 x dry
+    s.intensity = 0.5;
+    engine.set_settings(&s);
+    engine.settle();
+    let out = run(&mut engine, &input, 100);
+    let lat = engine.latency();
+    // 0.5 * x + 0.5 * 3x = 2x, only if the dry path is aligned with the wet one.
+    for c in 0..2 {
+        for n in lat..input[c].len() {
+            let want = 2.0 * input[c][n - lat];
+            assert!((out[c][n] - want).abs() < 1e-5, "n {n}");
+        }
+    }
+}
+
+#[test]
+fn gain_changes_glide_without_steps() {
+    // A DC input makes any gain step visible as a jump between neighbouring samples.
+    let mut engine = Engine::new(FS, 512, 1);
+    let mut s = Settings::neutral();
+    s.output_gain_db = -24.0;
+    engine.set_settings(&s);
+    let mut x = vec![0.5f32; 4800];
+    engine.process(&mut [&mut x]);
+    let lat = engine.latency();
+    let max_jump = x[lat..]
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max);
+    // A 20 ms linear glide over 0.5 * (1 - 0.063) takes steps of about 0.47 / 960.
+    assert!(max_jump < 0.001, "largest step {max_jump}");
+    let settled = x[x.len() - 1];
+    assert!((settled - 0.5 * 10f32.powf(-24.0 / 20.0)).abs() < 1e-6);
+}
+
+#[test]
+fn non_finite_input_never_reaches_the_output() {
+    let mut engine = Engine::new(FS, 512, 2);
+    let mut l = vec![0.25f32; 2048];
+    let mut r = vec![0.25f32; 2048];
+    l[10] = f32::NAN;
+    r[500] = f32::INFINITY;
+    l[1500] = f32::NEG_INFINITY;
+    engine.process(&mut [&mut l, &mut r]);
+    assert!(l.iter().chain(r.iter()).all(|x| x.is_finite()));
+}
+
+#[test]
+fn mono_engine_leaves_extra_channels_alone() {
+    let mut engine = Engine::new(FS, 64, 1);
+    let mut a = vec![1.0f32; 256];
+    let mut b = vec![1.0f32; 256];
+    engine.process(&mut [&mut a, &mut b]);
+    assert!(b.iter().all(|&x| x == 1.0));
+    assert_eq!(a[engine.latency()], 1.0);
+    assert_eq!(a[engine.latency() - 1], 0.0);
+}
