@@ -56,7 +56,11 @@ impl Glide {
         let (t, s) = (self.target, self.step);
         let mut v = self.value;
         for x in out.iter_mut() {
-            v = if t > v { (v + s).min(t) } else { (v - s).max(t) };
+            v = if t > v {
+                (v + s).min(t)
+            } else {
+                (v - s).max(t)
+            };
             *x = v;
         }
         self.value = v;

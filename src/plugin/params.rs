@@ -157,22 +157,34 @@ pub struct OutputParams {
 
 /// Range of the target loudness, in LUFS.
 pub fn target_loudness_range() -> FloatRange {
-    FloatRange::Linear { min: -30.0, max: -6.0 }
+    FloatRange::Linear {
+        min: -30.0,
+        max: -6.0,
+    }
 }
 
 /// Range of the input trim, in dB.
 pub fn input_gain_range() -> FloatRange {
-    FloatRange::Linear { min: -24.0, max: 24.0 }
+    FloatRange::Linear {
+        min: -24.0,
+        max: 24.0,
+    }
 }
 
 /// Range of the EQ tilt, in dB at the spectrum's ends.
 pub fn tilt_range() -> FloatRange {
-    FloatRange::Linear { min: -6.0, max: 6.0 }
+    FloatRange::Linear {
+        min: -6.0,
+        max: 6.0,
+    }
 }
 
 /// Range of the stereo width, in percent (100 % = unchanged).
 pub fn width_range() -> FloatRange {
-    FloatRange::Linear { min: 0.0, max: 200.0 }
+    FloatRange::Linear {
+        min: 0.0,
+        max: 200.0,
+    }
 }
 
 /// Range of the mono-bass frequency, in Hz (0 = off).
@@ -186,7 +198,10 @@ pub fn mono_bass_range() -> FloatRange {
 
 /// Range of the true-peak ceiling, in dBTP.
 pub fn ceiling_range() -> FloatRange {
-    FloatRange::Linear { min: -6.0, max: 0.0 }
+    FloatRange::Linear {
+        min: -6.0,
+        max: 0.0,
+    }
 }
 
 /// Range of the limiter release, in ms.
@@ -200,12 +215,18 @@ pub fn release_range() -> FloatRange {
 
 /// Range of the most limiting the leveler may ask for, in dB.
 pub fn max_limiting_range() -> FloatRange {
-    FloatRange::Linear { min: 0.0, max: 12.0 }
+    FloatRange::Linear {
+        min: 0.0,
+        max: 12.0,
+    }
 }
 
 /// Range of the output gain, in dB. It stops at 0 dB so the output never exceeds the ceiling.
 pub fn output_gain_range() -> FloatRange {
-    FloatRange::Linear { min: -24.0, max: 0.0 }
+    FloatRange::Linear {
+        min: -24.0,
+        max: 0.0,
+    }
 }
 
 /// A 0-100 % parameter stored as a 0..1 fraction.
@@ -225,14 +246,19 @@ fn decibels(name: &str, default: f32, range: FloatRange, unit: &'static str) -> 
         .with_value_to_string(formatters::v2s_f32_rounded(1))
 }
 
+/// What nice-plug takes to turn typed text into a plain value.
+type TextToValue = Arc<dyn Fn(&str) -> Option<f32> + Send + Sync>;
+
 /// Reads a frequency typed as "120", "120 Hz" or "off" (0 Hz, which switches mono bass off).
-fn hz_or_off_from_text() -> Arc<dyn Fn(&str) -> Option<f32> + Send + Sync> {
+fn hz_or_off_from_text() -> TextToValue {
     Arc::new(move |s| {
         let s = s.trim();
         if s.eq_ignore_ascii_case("off") {
             Some(0.0)
         } else {
-            s.trim_end_matches(|c: char| c.is_alphabetic() || c == ' ').parse().ok()
+            s.trim_end_matches(|c: char| c.is_alphabetic() || c == ' ')
+                .parse()
+                .ok()
         }
     })
 }
@@ -250,7 +276,12 @@ impl Default for AuralisParams {
             },
             loudness: LoudnessParams {
                 from_preset: BoolParam::new("Preset Loudness", d.loudness_from_preset),
-                target: decibels("Target Loudness", d.target_lufs, target_loudness_range(), " LUFS"),
+                target: decibels(
+                    "Target Loudness",
+                    d.target_lufs,
+                    target_loudness_range(),
+                    " LUFS",
+                ),
                 input_gain: decibels("Input Gain", d.input_gain_db, input_gain_range(), " dB"),
             },
             tone: ToneParams {
@@ -290,7 +321,12 @@ impl Default for AuralisParams {
                     .with_step_size(0.1)
                     .with_value_to_string(formatters::v2s_f32_rounded(1)),
                 auto_release: BoolParam::new("Auto Release", d.limiter_auto_release),
-                max_limiting: decibels("Max Limiting", d.max_limiting_db, max_limiting_range(), " dB"),
+                max_limiting: decibels(
+                    "Max Limiting",
+                    d.max_limiting_db,
+                    max_limiting_range(),
+                    " dB",
+                ),
             },
             output: OutputParams {
                 gain: decibels("Output Gain", d.output_gain_db, output_gain_range(), " dB"),
@@ -380,16 +416,45 @@ mod tests {
     /// The frozen parameter IDs. Adding a parameter appends here; changing or removing one
     /// breaks saved projects and must never happen.
     const FROZEN_IDS: [&str; 29] = [
-        "mode", "preset", "analysis", "blend", "intensity", "tgt_auto", "target", "in_gain",
-        "eq_on", "eq_amt", "tilt", "dyn_on", "dyn_amt", "multiband", "st_on", "width",
-        "mono_bass", "ref_tone", "ref_loud", "ref_width", "ref_dyn", "lev_on", "lim_on",
-        "ceiling", "lim_rel", "lim_auto", "max_gr", "out_gain", "bypass",
+        "mode",
+        "preset",
+        "analysis",
+        "blend",
+        "intensity",
+        "tgt_auto",
+        "target",
+        "in_gain",
+        "eq_on",
+        "eq_amt",
+        "tilt",
+        "dyn_on",
+        "dyn_amt",
+        "multiband",
+        "st_on",
+        "width",
+        "mono_bass",
+        "ref_tone",
+        "ref_loud",
+        "ref_width",
+        "ref_dyn",
+        "lev_on",
+        "lim_on",
+        "ceiling",
+        "lim_rel",
+        "lim_auto",
+        "max_gr",
+        "out_gain",
+        "bypass",
     ];
 
     #[test]
     fn parameter_ids_are_frozen() {
         let params = AuralisParams::default();
-        let ids: Vec<String> = params.param_map().into_iter().map(|(id, _, _)| id).collect();
+        let ids: Vec<String> = params
+            .param_map()
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect();
         assert_eq!(ids, FROZEN_IDS.map(String::from).to_vec());
     }
 
