@@ -11,7 +11,13 @@
 //! it, resets its state and recovers within one block.
 
 pub mod bark;
+pub mod bark_eq;
+pub mod biquad;
+pub mod compressor;
+pub mod crossover;
+pub mod multiband;
 pub mod sanitize;
+pub mod stereo;
 
 /// The most channels any unit processes (stereo).
 pub const MAX_CHANNELS: usize = 2;

@@ -1,0 +1,338 @@
+//! Three-band Linkwitz-Riley crossover with all-pass phase compensation.
+//!
+//! Each split is a 4th-order Linkwitz-Riley (LR4) pair: the low pass is a Butterworth
+//! (`Q = 1/sqrt 2`) low pass squared, the high pass a Butterworth high pass squared, each side
+//! falling at 24 dB/octave and -6.02 dB at the crossover frequency. Their sum is the 2nd-order
+//! all pass `AP(s) = (s^2 - sqrt2 s + 1) / (s^2 + sqrt2 s + 1)`: unity magnitude (Linkwitz
+//! 1976, "Active crossover networks for noncoincident drivers", JAES 24(1)). The bilinear
+//! transform preserves this identity exactly, so it holds for the digital sections too.
+//!
+//! Topology: `low = LP1^2 x`, `rest = HP1^2 x`; `mid = LP2^2 rest`, `high = HP2^2 rest`. The low
+//! band also goes through `AP2` (the all pass of the second split), so that
+//! `low + mid + high = AP2 (LP1^2 + HP1^2) x = AP2 AP1 x`: a flat magnitude response, only phase
+//! rotates. All nine sections run in one per-sample loop with both channels in lockstep
+//! (`f64` TDF-II, see `dsp::biquad`).
+
+use crate::dsp::biquad::{BiquadCoeffs, StereoBiquad};
+use std::f64::consts::FRAC_1_SQRT_2;
+
+/// Index of each band in [`Crossover3::band_response_db`].
+pub const LOW: usize = 0;
+pub const MID: usize = 1;
+pub const HIGH: usize = 2;
+
+/// A three-band LR4 splitter.
+pub struct Crossover3 {
+    max_sample_rate: f32,
+    sample_rate: f32,
+    low_mid_hz: f32,
+    mid_high_hz: f32,
+    needs_update: bool,
+    lp1: [StereoBiquad; 2],
+    hp1: [StereoBiquad; 2],
+    lp2: [StereoBiquad; 2],
+    hp2: [StereoBiquad; 2],
+    ap2: StereoBiquad,
+}
+
+impl Crossover3 {
+    /// Holds only filter states; `max_block` and `channels` are accepted for the unit shape.
+    pub fn new(max_sample_rate: f32, _max_block: usize, _channels: usize) -> Self {
+        let mut x = Self {
+            max_sample_rate,
+            sample_rate: max_sample_rate,
+            low_mid_hz: 120.0,
+            mid_high_hz: 2_500.0,
+            needs_update: true,
+            lp1: Default::default(),
+            hp1: Default::default(),
+            lp2: Default::default(),
+            hp2: Default::default(),
+            ap2: Default::default(),
+        };
+        x.update();
+        x
+    }
+
+    pub fn set_sample_rate(&mut self, sample_rate: f32) {
+        self.sample_rate = sample_rate.min(self.max_sample_rate);
+        self.needs_update = true;
+    }
+
+    /// Sets both crossover frequencies in Hz (sorted, kept between 10 Hz and 0.45 fs).
+    pub fn set_frequencies(&mut self, low_mid_hz: f32, mid_high_hz: f32) {
+        let (a, b) = if low_mid_hz <= mid_high_hz {
+            (low_mid_hz, mid_high_hz)
+        } else {
+            (mid_high_hz, low_mid_hz)
+        };
+        if a != self.low_mid_hz || b != self.mid_high_hz {
+            self.low_mid_hz = a;
+            self.mid_high_hz = b;
+            self.needs_update = true;
+        }
+    }
+
+    pub fn frequencies(&self) -> (f32, f32) {
+        (self.low_mid_hz, self.mid_high_hz)
+    }
+
+    pub fn latency(&self) -> usize {
+        0
+    }
+
+    pub fn reset(&mut self) {
+        for s in self.sections_mut() {
+            s.reset();
+        }
+    }
+
+    fn sections_mut(&mut self) -> impl Iterator<Item = &mut StereoBiquad> {
+        self.lp1
+            .iter_mut()
+            .chain(self.hp1.iter_mut())
+            .chain(self.lp2.iter_mut())
+            .chain(self.hp2.iter_mut())
+            .chain(std::iter::once(&mut self.ap2))
+    }
+
+    fn update(&mut self) {
+        self.needs_update = false;
+        let fs = self.sample_rate as f64;
+        let top = 0.45 * fs;
+        let f1 = (self.low_mid_hz as f64).clamp(10.0, top);
+        let f2 = (self.mid_high_hz as f64).clamp(10.0, top);
+        let q = FRAC_1_SQRT_2;
+        for s in self.lp1.iter_mut() {
+            s.coeffs = BiquadCoeffs::low_pass(f1, q, fs);
+        }
+        for s in self.hp1.iter_mut() {
+            s.coeffs = BiquadCoeffs::high_pass(f1, q, fs);
+        }
+        for s in self.lp2.iter_mut() {
+            s.coeffs = BiquadCoeffs::low_pass(f2, q, fs);
+        }
+        for s in self.hp2.iter_mut() {
+            s.coeffs = BiquadCoeffs::high_pass(f2, q, fs);
+        }
+        self.ap2.coeffs = BiquadCoeffs::all_pass(f2, q, fs);
+    }
+
+    /// Magnitude in dB of one band's path (`LOW`, `MID` or `HIGH`) at `f` Hz, from the realised
+    /// coefficients.
+    pub fn band_response_db(&mut self, band: usize, f: f32) -> f32 {
+        if self.needs_update {
+            self.update();
+        }
+        let (f, fs) = (f as f64, self.sample_rate as f64);
+        let db = |s: &StereoBiquad| s.coeffs.magnitude_db(f, fs);
+        let v = match band {
+            LOW => 2.0 * db(&self.lp1[0]) + db(&self.ap2),
+            MID => 2.0 * db(&self.hp1[0]) + 2.0 * db(&self.lp2[0]),
+            _ => 2.0 * db(&self.hp1[0]) + 2.0 * db(&self.hp2[0]),
+        };
+        v as f32
+    }
+
+    /// One stereo sample through the nine sections: `[low, mid, high]`.
+    #[inline(always)]
+    fn tick(&mut self, x: [f64; 2]) -> [[f64; 2]; 3] {
+        let low = self.lp1[0].tick(x);
+        let low = self.lp1[1].tick(low);
+        let rest = self.hp1[0].tick(x);
+        let rest = self.hp1[1].tick(rest);
+        let mid = self.lp2[0].tick(rest);
+        let mid = self.lp2[1].tick(mid);
+        let high = self.hp2[0].tick(rest);
+        let high = self.hp2[1].tick(high);
+        [self.ap2.tick(low), mid, high]
+    }
+
+    /// Splits `input` (1 or 2 channels) into `bands[LOW]`, `bands[MID]`, `bands[HIGH]`, each with
+    /// as many channels as the input and of the same length. A non-finite input resets the
+    /// states and is split as silence.
+    pub fn split(&mut self, input: &[&[f32]], bands: &mut [[&mut [f32]; 2]; 3]) {
+        if self.needs_update {
+            self.update();
+        }
+        if !input.iter().all(|c| c.iter().all(|x| x.is_finite())) {
+            self.reset();
+            for band in bands.iter_mut() {
+                for ch in band.iter_mut() {
+                    ch.fill(0.0);
+                }
+            }
+            return;
+        }
+        let [[l0, r0], [l1, r1], [l2, r2]] = bands;
+        match input {
+            [l, r] => {
+                let len = l.len();
+                let (l, r) = (&l[..len], &r[..len]);
+                let (l0, r0, l1, r1) = (
+                    &mut l0[..len],
+                    &mut r0[..len],
+                    &mut l1[..len],
+                    &mut r1[..len],
+                );
+                let (l2, r2) = (&mut l2[..len], &mut r2[..len]);
+                for n in 0..len {
+                    let y = self.tick([l[n] as f64, r[n] as f64]);
+                    l0[n] = y[0][0] as f32;
+                    r0[n] = y[0][1] as f32;
+                    l1[n] = y[1][0] as f32;
+                    r1[n] = y[1][1] as f32;
+                    l2[n] = y[2][0] as f32;
+                    r2[n] = y[2][1] as f32;
+                }
+            }
+            [m] => {
+                for (((a, o0), o1), o2) in m
+                    .iter()
+                    .zip(l0.iter_mut())
+                    .zip(l1.iter_mut())
+                    .zip(l2.iter_mut())
+                {
+                    let y = self.tick([*a as f64, 0.0]);
+                    *o0 = y[0][0] as f32;
+                    *o1 = y[1][0] as f32;
+                    *o2 = y[2][0] as f32;
+                }
+            }
+            _ => {}
+        }
+        for s in self.sections_mut() {
+            s.flush_denormals();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::f64::consts::PI;
+
+    const FS: f32 = 44_100.0;
+    const N: usize = 16_384;
+
+    /// Impulse responses of the three bands (mono).
+    fn impulse_responses(x: &mut Crossover3) -> [Vec<f32>; 3] {
+        let mut imp = vec![0.0f32; N];
+        imp[0] = 1.0;
+        let mut b = [vec![0.0f32; N], vec![0.0f32; N], vec![0.0f32; N]];
+        let mut dummy = [vec![0.0f32; N], vec![0.0f32; N], vec![0.0f32; N]];
+        {
+            let [b0, b1, b2] = &mut b;
+            let [d0, d1, d2] = &mut dummy;
+            let mut bands: [[&mut [f32]; 2]; 3] = [[b0, d0], [b1, d1], [b2, d2]];
+            x.split(&[&imp], &mut bands);
+        }
+        b
+    }
+
+    /// |DFT| in dB of `h` at frequency `f`.
+    fn dft_db(h: &[f32], f: f64, fs: f64) -> f64 {
+        let w = 2.0 * PI * f / fs;
+        let (mut re, mut im) = (0.0f64, 0.0f64);
+        for (n, &v) in h.iter().enumerate() {
+            let (s, c) = (w * n as f64).sin_cos();
+            re += v as f64 * c;
+            im -= v as f64 * s;
+        }
+        10.0 * (re * re + im * im).log10()
+    }
+
+    #[test]
+    fn bands_sum_flat_within_five_hundredths_of_a_db() {
+        let mut x = Crossover3::new(FS, N, 1);
+        x.set_frequencies(180.0, 2_800.0);
+        let [lo, mid, hi] = impulse_responses(&mut x);
+        let sum: Vec<f32> = (0..N).map(|n| lo[n] + mid[n] + hi[n]).collect();
+        let mut worst = 0.0f64;
+        let mut f = 20.0;
+        while f <= 20_000.0 {
+            worst = worst.max(dft_db(&sum, f, FS as f64).abs());
+            f *= 1.05;
+        }
+        assert!(worst < 0.05, "worst deviation {worst} dB");
+    }
+
+    #[test]
+    fn each_band_falls_24_db_per_octave() {
+        let (f1, f2) = (200.0f64, 3_000.0f64);
+        let mut x = Crossover3::new(FS, N, 1);
+        x.set_frequencies(f1 as f32, f2 as f32);
+        let [lo, mid, hi] = impulse_responses(&mut x);
+        let fs = FS as f64;
+        // LR4 low pass through the bilinear map: |H| = 1 / (1 + W^4), W the warped ratio.
+        let warped = |f: f64, fc: f64| (PI * f / fs).tan() / (PI * fc / fs).tan();
+        let lr4_lp = |f: f64, fc: f64| -20.0 * (1.0 + warped(f, fc).powi(4)).log10();
+        let lr4_hp = |f: f64, fc: f64| -20.0 * (1.0 + warped(f, fc).powi(-4)).log10();
+        // Low band two and three octaves above f1 (mid high split adds its all pass only).
+        let (a, b) = (dft_db(&lo, 4.0 * f1, fs), dft_db(&lo, 8.0 * f1, fs));
+        assert!((a - lr4_lp(4.0 * f1, f1)).abs() < 0.05, "{a}");
+        assert!(
+            ((a - b) - 24.0).abs() < 0.3,
+            "low band octave slope {}",
+            a - b
+        );
+        // High band two and three octaves below f2: the LR4 high pass at f2 times the one at f1
+        // (which still takes 0.7 dB at f2 / 8 = 375 Hz).
+        let (a, b) = (dft_db(&hi, f2 / 4.0, fs), dft_db(&hi, f2 / 8.0, fs));
+        let (ea, eb) = (
+            lr4_hp(f2 / 4.0, f2) + lr4_hp(f2 / 4.0, f1),
+            lr4_hp(f2 / 8.0, f2) + lr4_hp(f2 / 8.0, f1),
+        );
+        assert!(
+            (a - ea).abs() < 0.05 && (b - eb).abs() < 0.05,
+            "{a} {b} vs {ea} {eb}"
+        );
+        let own = lr4_hp(f2 / 4.0, f2) - lr4_hp(f2 / 8.0, f2);
+        assert!((own - 24.0).abs() < 0.3, "high band octave slope {own}");
+        // Mid band on both sides, and -6.02 dB at each crossover for the outer bands.
+        let (a, b) = (dft_db(&mid, f1 / 4.0, fs), dft_db(&mid, f1 / 8.0, fs));
+        assert!(
+            ((a - b) - 24.0).abs() < 0.3,
+            "mid band lower slope {}",
+            a - b
+        );
+        // Above f2 the bilinear map steepens the slope toward Nyquist: compare with the formula.
+        for f in [f2 * 2.0, f2 * 4.0] {
+            let (m, e) = (dft_db(&mid, f, fs), lr4_lp(f, f2) + lr4_hp(f, f1));
+            assert!((m - e).abs() < 0.05, "mid band at {f}: {m} vs {e}");
+        }
+        assert!((dft_db(&lo, f1, fs) + 6.0206).abs() < 0.05);
+        assert!((dft_db(&hi, f2, fs) + 6.0206).abs() < 0.05);
+        // The analytic response agrees with the measured one.
+        for f in [50.0, 200.0, 1_000.0, 3_000.0, 9_000.0] {
+            let m = dft_db(&mid, f, fs);
+            let p = x.band_response_db(MID, f as f32) as f64;
+            assert!((m - p).abs() < 0.05, "{f}: {m} vs {p}");
+        }
+    }
+
+    #[test]
+    fn stereo_lanes_match_mono_processing() {
+        let mut a = Crossover3::new(FS, 256, 2);
+        let mut m = Crossover3::new(FS, 256, 1);
+        let l: Vec<f32> = (0..256)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 60.0)
+            .collect();
+        let r: Vec<f32> = l.iter().map(|v| -0.5 * v).collect();
+        let mut s = [
+            [vec![0.0f32; 256], vec![0.0f32; 256]],
+            [vec![0.0f32; 256], vec![0.0f32; 256]],
+            [vec![0.0f32; 256], vec![0.0f32; 256]],
+        ];
+        let mut t = s.clone();
+        {
+            let [[a0, a1], [b0, b1], [c0, c1]] = &mut s;
+            a.split(&[&l, &r], &mut [[a0, a1], [b0, b1], [c0, c1]]);
+            let [[a0, a1], [b0, b1], [c0, c1]] = &mut t;
+            m.split(&[&l], &mut [[a0, a1], [b0, b1], [c0, c1]]);
+        }
+        for band in 0..3 {
+            assert_eq!(s[band][0], t[band][0]);
+        }
+    }
+}

@@ -1,0 +1,420 @@
+//! Stereo width per band, mono bass and a correlation guard, in mid/side.
+//!
+//! `M = (L + R)/2`, `S = (L - R)/2`; `L = M + S`, `R = M - S`.
+//!
+//! - **Mono bass**: below `mono_bass_hz` the side is removed by an LR4 high pass (24 dB/oct); the
+//!   mid goes through the matching LR4 low + high pass sum (an all pass, see `dsp::crossover`) so
+//!   mid and side keep the same phase above the corner.
+//! - **Width per band**: mid and side are split by one [`Crossover3`] run on the pair `[M, S]`;
+//!   the mid bands are summed back (all pass) and each side band is scaled by its width
+//!   (0 = mono, 1 = unchanged, 2 = twice the side). Width changes ramp across a block.
+//! - **Correlation guard**: since `L R = M^2 - S^2`, the output correlation is negative exactly
+//!   when the side's energy exceeds the mid's. The guard keeps smoothed energies and scales the
+//!   side by `g = min(1, sqrt(k E_M / E_S))`, `k = (1 - rho)/(1 + rho)`, which holds the
+//!   correlation at or above `rho` = [`GUARD_CORRELATION`] (fast attack, 300 ms release).
+//!
+//! Width 1 on all bands with mono bass off is an exact pass-through: the unit does nothing (the
+//! guard only limits width this unit is asked to apply). Entering or leaving that state
+//! crossfades over one block. Zero latency. A mono input passes through.
+
+use crate::dsp::biquad::{BiquadCoeffs, StereoBiquad};
+use crate::dsp::crossover::Crossover3;
+use crate::dsp::sanitize;
+use std::f64::consts::FRAC_1_SQRT_2;
+
+/// The correlation the guard holds the output at or above.
+pub const GUARD_CORRELATION: f32 = 0.05;
+
+pub struct StereoImager {
+    max_sample_rate: f32,
+    sample_rate: f32,
+    widths: [f32; 3],
+    current_widths: [f32; 3],
+    mono_bass_hz: f32,
+    guard_enabled: bool,
+    needs_update: bool,
+    was_active: bool,
+    crossover: Crossover3,
+    bass_lp: [StereoBiquad; 2],
+    bass_hp: [StereoBiquad; 2],
+    mid_energy: f32,
+    side_energy: f32,
+    guard_gain: f32,
+    mid: Vec<f32>,
+    side: Vec<f32>,
+    bands: [[Vec<f32>; 2]; 3],
+}
+
+impl StereoImager {
+    pub fn new(max_sample_rate: f32, max_block: usize, channels: usize) -> Self {
+        let mut s = Self {
+            max_sample_rate,
+            sample_rate: max_sample_rate,
+            widths: [1.0; 3],
+            current_widths: [1.0; 3],
+            mono_bass_hz: 0.0,
+            guard_enabled: true,
+            needs_update: true,
+            was_active: false,
+            crossover: Crossover3::new(max_sample_rate, max_block, channels),
+            bass_lp: Default::default(),
+            bass_hp: Default::default(),
+            mid_energy: 0.0,
+            side_energy: 0.0,
+            guard_gain: 1.0,
+            mid: vec![0.0; max_block],
+            side: vec![0.0; max_block],
+            bands: std::array::from_fn(|_| [vec![0.0; max_block], vec![0.0; max_block]]),
+        };
+        s.update();
+        s
+    }
+
+    pub fn set_sample_rate(&mut self, sample_rate: f32) {
+        self.sample_rate = sample_rate.min(self.max_sample_rate);
+        self.crossover.set_sample_rate(self.sample_rate);
+        self.needs_update = true;
+    }
+    /// Band split frequencies in Hz, as the multiband's.
+    pub fn set_crossover_hz(&mut self, low_mid_hz: f32, mid_high_hz: f32) {
+        self.crossover.set_frequencies(low_mid_hz, mid_high_hz);
+    }
+    /// Side gain per band (low, mid, high), 0 to 2.
+    pub fn set_band_widths(&mut self, widths: &[f32; 3]) {
+        self.widths = widths.map(|w| w.clamp(0.0, 2.0));
+    }
+    /// Frequency under which the side is removed (LR4), 0 = off.
+    pub fn set_mono_bass_hz(&mut self, hz: f32) {
+        let hz = hz.max(0.0);
+        if hz != self.mono_bass_hz {
+            self.mono_bass_hz = hz;
+            self.needs_update = true;
+        }
+    }
+    pub fn set_correlation_guard(&mut self, enabled: bool) {
+        self.guard_enabled = enabled;
+    }
+    /// The guard's current side gain (1 = not narrowing), for meters.
+    pub fn guard_gain(&self) -> f32 {
+        self.guard_gain
+    }
+    pub fn latency(&self) -> usize {
+        0
+    }
+    pub fn reset(&mut self) {
+        self.crossover.reset();
+        for s in self.bass_lp.iter_mut().chain(self.bass_hp.iter_mut()) {
+            s.reset();
+        }
+        self.mid_energy = 0.0;
+        self.side_energy = 0.0;
+        self.guard_gain = 1.0;
+    }
+
+    fn update(&mut self) {
+        self.needs_update = false;
+        let fs = self.sample_rate as f64;
+        let f = (self.mono_bass_hz as f64).clamp(10.0, 0.45 * fs);
+        for s in self.bass_lp.iter_mut() {
+            s.coeffs = BiquadCoeffs::low_pass(f, FRAC_1_SQRT_2, fs);
+        }
+        for s in self.bass_hp.iter_mut() {
+            s.coeffs = BiquadCoeffs::high_pass(f, FRAC_1_SQRT_2, fs);
+        }
+    }
+
+    fn is_neutral(&self) -> bool {
+        self.widths == [1.0; 3] && self.current_widths == [1.0; 3] && self.mono_bass_hz == 0.0
+    }
+
+    pub fn process(&mut self, channels: &mut [&mut [f32]]) {
+        if sanitize::replace_non_finite(channels) {
+            self.reset();
+        }
+        let [l, r] = channels else { return };
+        let neutral = self.is_neutral();
+        if neutral && !self.was_active {
+            return;
+        }
+        if self.needs_update {
+            self.update();
+        }
+        let len = l.len();
+        let fading_in = !self.was_active;
+        let fading_out = neutral;
+        if fading_in {
+            self.reset();
+        }
+        let (mid, side) = (&mut self.mid[..len], &mut self.side[..len]);
+        for (((m, s), a), b) in mid
+            .iter_mut()
+            .zip(side.iter_mut())
+            .zip(l.iter())
+            .zip(r.iter())
+        {
+            *m = 0.5 * (a + b);
+            *s = 0.5 * (a - b);
+        }
+        // Mono bass: M through LP^2 + HP^2 (all pass), S through HP^2.
+        if self.mono_bass_hz > 0.0 {
+            let [lp0, lp1] = &mut self.bass_lp;
+            let [hp0, hp1] = &mut self.bass_hp;
+            for (m, s) in mid.iter_mut().zip(side.iter_mut()) {
+                let x = [*m as f64, *s as f64];
+                let lo = lp1.tick(lp0.tick(x));
+                let hi = hp1.tick(hp0.tick(x));
+                *m = (lo[0] + hi[0]) as f32;
+                *s = hi[1] as f32;
+            }
+        }
+        {
+            let [[a0, a1], [b0, b1], [c0, c1]] = &mut self.bands;
+            let mut bands: [[&mut [f32]; 2]; 3] = [
+                [&mut a0[..len], &mut a1[..len]],
+                [&mut b0[..len], &mut b1[..len]],
+                [&mut c0[..len], &mut c1[..len]],
+            ];
+            self.crossover.split(&[mid, side], &mut bands);
+        }
+        // Recombine: mid bands at unity, side bands by their ramped widths.
+        let inv = 1.0 / len.max(1) as f32;
+        let from = self.current_widths;
+        let to = self.widths;
+        let (mid, side) = (&mut self.mid[..len], &mut self.side[..len]);
+        for (n, (m, s)) in mid.iter_mut().zip(side.iter_mut()).enumerate() {
+            let t = (n + 1) as f32 * inv;
+            let mut sm = 0.0;
+            let mut ss = 0.0;
+            for b in 0..3 {
+                let w = from[b] + (to[b] - from[b]) * t;
+                sm += self.bands[b][0][n];
+                ss += w * self.bands[b][1][n];
+            }
+            *m = sm;
+            *s = ss;
+        }
+        self.current_widths = to;
+        // Correlation guard on smoothed energies, its gain ramped across the block.
+        let g_from = self.guard_gain;
+        let g_to = if self.guard_enabled {
+            let em: f32 = mid.iter().map(|x| x * x).sum::<f32>() * inv;
+            let es: f32 = side.iter().map(|x| x * x).sum::<f32>() * inv;
+            let a = (-(len as f32) / (0.05 * self.sample_rate)).exp();
+            self.mid_energy = em + a * (self.mid_energy - em);
+            self.side_energy = es + a * (self.side_energy - es);
+            let k = (1.0 - GUARD_CORRELATION) / (1.0 + GUARD_CORRELATION);
+            let allowed = (k * self.mid_energy / self.side_energy.max(1.0e-20))
+                .sqrt()
+                .min(1.0);
+            // Also hold this block's own energies (the attack).
+            let now = (k * em / es.max(1.0e-20)).sqrt().min(1.0);
+            let target = allowed.min(now);
+            if target < g_from {
+                target
+            } else {
+                let rel = (-(len as f32) / (0.3 * self.sample_rate)).exp();
+                target + rel * (g_from - target)
+            }
+        } else {
+            1.0
+        };
+        self.guard_gain = sanitize::flush_denormal(g_to);
+        // Back to left/right, crossfading with the dry input when entering or leaving neutral.
+        for (n, ((a, b), (m, s))) in l
+            .iter_mut()
+            .zip(r.iter_mut())
+            .zip(mid.iter().zip(side.iter()))
+            .enumerate()
+        {
+            let t = (n + 1) as f32 * inv;
+            let g = g_from + (g_to - g_from) * t;
+            let (wl, wr) = (m + g * s, m - g * s);
+            if fading_in || fading_out {
+                let mix = if fading_in { t } else { 1.0 - t };
+                *a += mix * (wl - *a);
+                *b += mix * (wr - *b);
+            } else {
+                *a = wl;
+                *b = wr;
+            }
+        }
+        self.was_active = !fading_out;
+        if fading_out {
+            self.reset();
+        }
+        self.mid_energy = sanitize::flush_denormal(self.mid_energy);
+        self.side_energy = sanitize::flush_denormal(self.side_energy);
+        for s in self.bass_lp.iter_mut().chain(self.bass_hp.iter_mut()) {
+            s.flush_denormals();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::f32::consts::PI;
+
+    const FS: f32 = 48_000.0;
+    const BLOCK: usize = 480;
+
+    fn sine(f: f32, amp: f32, start: usize) -> Vec<f32> {
+        (start..start + BLOCK)
+            .map(|i| amp * (2.0 * PI * f * i as f32 / FS).sin())
+            .collect()
+    }
+
+    /// Runs `blocks` blocks of `gen(block_index) -> (L, R)`; returns the last second.
+    fn run(
+        s: &mut StereoImager,
+        blocks: usize,
+        gen: impl Fn(usize) -> (Vec<f32>, Vec<f32>),
+    ) -> (Vec<f32>, Vec<f32>) {
+        let (mut ol, mut or) = (Vec::new(), Vec::new());
+        for b in 0..blocks {
+            let (mut l, mut r) = gen(b);
+            s.process(&mut [&mut l, &mut r]);
+            if b + 100 >= blocks {
+                ol.extend_from_slice(&l);
+                or.extend_from_slice(&r);
+            }
+        }
+        (ol, or)
+    }
+
+    fn correlation(l: &[f32], r: &[f32]) -> f32 {
+        let lr: f32 = l.iter().zip(r).map(|(a, b)| a * b).sum();
+        let ll: f32 = l.iter().map(|a| a * a).sum();
+        let rr: f32 = r.iter().map(|b| b * b).sum();
+        lr / (ll * rr).sqrt().max(1.0e-30)
+    }
+
+    fn wide_pair(b: usize) -> (Vec<f32>, Vec<f32>) {
+        let a = sine(440.0, 0.4, b * BLOCK);
+        let c = sine(1_250.0, 0.4, b * BLOCK);
+        let l = a.iter().zip(&c).map(|(x, y)| x + y).collect();
+        let r = a.iter().zip(&c).map(|(x, y)| 0.2 * x - y).collect();
+        (l, r)
+    }
+
+    #[test]
+    fn width_one_without_mono_bass_is_an_exact_pass_through() {
+        let mut s = StereoImager::new(FS, BLOCK, 2);
+        let (l0, r0) = wide_pair(3);
+        let (mut l, mut r) = (l0.clone(), r0.clone());
+        s.process(&mut [&mut l, &mut r]);
+        assert_eq!((l.clone(), r.clone()), (l0.clone(), r0.clone()));
+        // After a round trip through another width, it is exact again.
+        s.set_band_widths(&[1.5, 0.5, 1.2]);
+        run(&mut s, 5, wide_pair);
+        s.set_band_widths(&[1.0; 3]);
+        run(&mut s, 3, wide_pair);
+        let (mut l, mut r) = (l0.clone(), r0.clone());
+        s.process(&mut [&mut l, &mut r]);
+        assert_eq!((l, r), (l0, r0));
+    }
+
+    #[test]
+    fn width_zero_gives_identical_channels() {
+        let mut s = StereoImager::new(FS, BLOCK, 2);
+        s.set_band_widths(&[0.0; 3]);
+        let (l, r) = run(&mut s, 110, wide_pair);
+        assert_eq!(l, r);
+        assert!(l.iter().any(|&v| v.abs() > 0.1));
+    }
+
+    #[test]
+    fn mono_bass_removes_low_side_and_keeps_high_side() {
+        let mut s = StereoImager::new(FS, BLOCK, 2);
+        s.set_correlation_guard(false);
+        s.set_mono_bass_hz(150.0);
+        let side_only = |f: f32| {
+            move |b: usize| {
+                let x = sine(f, 0.5, b * BLOCK);
+                let y = x.iter().map(|v| -v).collect();
+                (x, y)
+            }
+        };
+        let side_db = |l: &[f32], r: &[f32]| {
+            let e: f32 = l.iter().zip(r).map(|(a, b)| (0.5 * (a - b)).powi(2)).sum();
+            10.0 * (e / l.len() as f32 / (0.5f32 * 0.5 / 2.0)).log10()
+        };
+        let (l, r) = run(&mut s, 150, side_only(40.0));
+        let low = side_db(&l, &r);
+        // LR4 high pass at 40/150: -20 log10(1 + (150/40)^4) = -46 dB.
+        assert!(low < -40.0, "side at 40 Hz: {low} dB");
+        s.reset();
+        let (l, r) = run(&mut s, 150, side_only(2_000.0));
+        let high = side_db(&l, &r);
+        assert!(high.abs() < 0.05, "side at 2 kHz: {high} dB");
+    }
+
+    #[test]
+    fn guard_narrows_anti_phase_wide_input_to_non_negative_correlation() {
+        let mut s = StereoImager::new(FS, BLOCK, 2);
+        s.set_band_widths(&[1.3; 3]);
+        let (l0, r0) = (0..100)
+            .map(wide_pair)
+            .fold((vec![], vec![]), |(mut a, mut b), (l, r)| {
+                a.extend(l);
+                b.extend(r);
+                (a, b)
+            });
+        assert!(
+            correlation(&l0, &r0) < -0.2,
+            "input {}",
+            correlation(&l0, &r0)
+        );
+        let (l, r) = run(&mut s, 300, wide_pair);
+        let c = correlation(&l, &r);
+        assert!(c >= 0.0, "output correlation {c}");
+        assert!(s.guard_gain() < 1.0);
+        // Without the guard the same setting is anti-phase.
+        let mut s = StereoImager::new(FS, BLOCK, 2);
+        s.set_band_widths(&[1.3; 3]);
+        s.set_correlation_guard(false);
+        let (l, r) = run(&mut s, 300, wide_pair);
+        assert!(correlation(&l, &r) < -0.2);
+    }
+
+    #[test]
+    fn guard_leaves_positively_correlated_input_alone() {
+        let mut s = StereoImager::new(FS, BLOCK, 2);
+        s.set_band_widths(&[1.2; 3]);
+        run(&mut s, 200, |b| {
+            let a = sine(440.0, 0.4, b * BLOCK);
+            let c = sine(1_250.0, 0.1, b * BLOCK);
+            let l = a.iter().zip(&c).map(|(x, y)| x + y).collect();
+            let r = a.iter().zip(&c).map(|(x, y)| x - y).collect();
+            (l, r)
+        });
+        assert_eq!(s.guard_gain(), 1.0);
+    }
+
+    /// Realtime factor at 44.1 kHz stereo, 512-sample blocks, widths and mono bass active.
+    #[test]
+    #[ignore]
+    fn bench_realtime_factor() {
+        let fs = 44_100.0;
+        let mut s = StereoImager::new(fs, 512, 2);
+        s.set_band_widths(&[0.8, 1.2, 1.4]);
+        s.set_mono_bass_hz(120.0);
+        let src: Vec<f32> = (0..512)
+            .map(|i| ((i * 7919 % 1013) as f32 / 1013.0 - 0.5) * 0.8)
+            .collect();
+        let src_r: Vec<f32> = src.iter().rev().copied().collect();
+        let (mut l, mut r) = (src.clone(), src_r.clone());
+        let blocks = 44_100 * 2 / 512;
+        let mut best = 0.0f64;
+        for _ in 0..20 {
+            let t = std::time::Instant::now();
+            for _ in 0..blocks {
+                l.copy_from_slice(&src);
+                r.copy_from_slice(&src_r);
+                s.process(&mut [&mut l, &mut r]);
+            }
+            best = best.max((blocks * 512) as f64 / 44_100.0 / t.elapsed().as_secs_f64());
+        }
+        println!("StereoImager: realtime factor {best:.0}x (best of 20)");
+    }
+}
