@@ -1,7 +1,18 @@
 //! The user's choices as plain values: what the plugin's parameters and the CLI's flags both
 //! translate into. Nothing here knows about a plugin framework.
 
+use crate::dsp::bark::{self, BANDS};
 use crate::engine::Settings;
+
+/// The tilt's pivot: the geometric middle of 20 Hz - 20 kHz.
+pub const TILT_PIVOT_HZ: f32 = 632.5;
+
+/// A spectral tilt as per-band EQ gains: `tilt_db` at 20 kHz, `-tilt_db` at 20 Hz, straight in
+/// dB over log-frequency through 0 dB at the pivot.
+pub fn tilt_curve(tilt_db: f32) -> [f32; BANDS] {
+    let span = (20_000.0 / TILT_PIVOT_HZ).log2();
+    std::array::from_fn(|b| tilt_db * (bark::centre(b) / TILT_PIVOT_HZ).log2() / span)
+}
 
 /// Which target the mastering moves toward.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -166,8 +177,11 @@ impl Controls {
         let mut s = Settings::neutral();
         s.input_gain_db = self.input_gain_db;
         s.eq_enabled = self.eq_enabled;
+        s.eq_gains_db = tilt_curve(self.tilt_db);
         s.dynamics_enabled = self.dynamics_enabled;
         s.stereo_enabled = self.stereo_enabled;
+        s.width = self.width;
+        s.mono_bass_hz = self.mono_bass_hz;
         s.leveler_enabled = self.leveler_enabled;
         s.limiter_enabled = self.limiter_enabled;
         s.ceiling_db = self.ceiling_dbtp;
@@ -177,5 +191,34 @@ impl Controls {
         s.intensity = self.intensity;
         s.bypass = self.bypass;
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tilt_is_straight_on_a_log_axis_through_the_pivot() {
+        let curve = tilt_curve(3.0);
+        for (b, gain) in curve.iter().enumerate() {
+            let octaves = (bark::centre(b) / TILT_PIVOT_HZ).log2();
+            let per_octave = 3.0 / (20_000.0f32 / TILT_PIVOT_HZ).log2();
+            assert!((gain - octaves * per_octave).abs() < 1e-5);
+        }
+        assert!(curve[0] < -2.0 && curve[BANDS - 1] > 2.8);
+        assert_eq!(tilt_curve(0.0), [0.0; BANDS]);
+    }
+
+    #[test]
+    fn loudness_target_comes_from_the_preset_unless_overridden() {
+        let mut c = Controls {
+            preset: Preset::Gentle,
+            ..Controls::default()
+        };
+        assert_eq!(c.target_loudness(), -16.0);
+        c.loudness_from_preset = false;
+        c.target_lufs = -9.5;
+        assert_eq!(c.target_loudness(), -9.5);
     }
 }

@@ -7,15 +7,17 @@
 //!   mid and side keep the same phase above the corner.
 //! - **Width per band**: mid and side are split by one [`Crossover3`] run on the pair `[M, S]`;
 //!   the mid bands are summed back (all pass) and each side band is scaled by its width
-//!   (0 = mono, 1 = unchanged, 2 = twice the side). Width changes ramp across a block.
+//!   (0 = mono, 1 = unchanged, 2 = twice the side). Width changes glide per sample (20 ms per unit of width).
 //! - **Correlation guard**: since `L R = M^2 - S^2`, the output correlation is negative exactly
 //!   when the side's energy exceeds the mid's. The guard keeps smoothed energies and scales the
 //!   side by `g = min(1, sqrt(k E_M / E_S))`, `k = (1 - rho)/(1 + rho)`, which holds the
-//!   correlation at or above `rho` = [`GUARD_CORRELATION`] (fast attack, 300 ms release).
+//!   correlation at or above `rho` = [`GUARD_CORRELATION`]. Energies are one-pole averages per
+//!   sample over 5 ms (the attack) and 50 ms; the gain falls at once and recovers over 300 ms.
 //!
 //! Width 1 on all bands with mono bass off is an exact pass-through: the unit does nothing (the
 //! guard only limits width this unit is asked to apply). Entering or leaving that state
-//! crossfades over one block. Zero latency. A mono input passes through.
+//! crossfades over 10 ms. Every glide runs per sample, so the output does not depend on how the
+//! audio is split into blocks. Zero latency. A mono input passes through.
 
 use crate::dsp::biquad::{BiquadCoeffs, StereoBiquad};
 use crate::dsp::crossover::Crossover3;
@@ -24,6 +26,47 @@ use std::f64::consts::FRAC_1_SQRT_2;
 
 /// The correlation the guard holds the output at or above.
 pub const GUARD_CORRELATION: f32 = 0.05;
+/// Time for a width change of 1 (e.g. 100 % to 200 %).
+pub const WIDTH_GLIDE_MS: f32 = 20.0;
+/// Crossfade when entering or leaving the pass-through state.
+pub const FADE_MS: f32 = 10.0;
+/// The guard's energy averages: a fast one (its attack) and a slow one.
+pub const GUARD_FAST_MS: f32 = 5.0;
+pub const GUARD_SLOW_MS: f32 = 50.0;
+/// The guard's release time constant.
+pub const GUARD_RELEASE_MS: f32 = 300.0;
+
+/// Per-sample coefficients derived from the sample rate.
+#[derive(Clone, Copy, Default)]
+struct Coefs {
+    width_step: f32,
+    fade_step: f32,
+    fast: f32,
+    slow: f32,
+    release: f32,
+}
+
+/// The correlation guard's smoothed energies and its current side gain.
+#[derive(Clone, Copy)]
+struct GuardState {
+    mid_fast: f32,
+    side_fast: f32,
+    mid_slow: f32,
+    side_slow: f32,
+    gain: f32,
+}
+
+impl Default for GuardState {
+    fn default() -> Self {
+        Self {
+            mid_fast: 0.0,
+            side_fast: 0.0,
+            mid_slow: 0.0,
+            side_slow: 0.0,
+            gain: 1.0,
+        }
+    }
+}
 
 pub struct StereoImager {
     max_sample_rate: f32,
@@ -37,9 +80,11 @@ pub struct StereoImager {
     crossover: Crossover3,
     bass_lp: [StereoBiquad; 2],
     bass_hp: [StereoBiquad; 2],
-    mid_energy: f32,
-    side_energy: f32,
+    guard: GuardState,
     guard_gain: f32,
+    /// Crossfade position between the dry input (0) and the processed signal (1).
+    fade: f32,
+    coefs: Coefs,
     mid: Vec<f32>,
     side: Vec<f32>,
     bands: [[Vec<f32>; 2]; 3],
@@ -59,9 +104,10 @@ impl StereoImager {
             crossover: Crossover3::new(max_sample_rate, max_block, channels),
             bass_lp: Default::default(),
             bass_hp: Default::default(),
-            mid_energy: 0.0,
-            side_energy: 0.0,
+            guard: GuardState::default(),
             guard_gain: 1.0,
+            fade: 0.0,
+            coefs: Coefs::default(),
             mid: vec![0.0; max_block],
             side: vec![0.0; max_block],
             bands: std::array::from_fn(|_| [vec![0.0; max_block], vec![0.0; max_block]]),
@@ -106,13 +152,21 @@ impl StereoImager {
         for s in self.bass_lp.iter_mut().chain(self.bass_hp.iter_mut()) {
             s.reset();
         }
-        self.mid_energy = 0.0;
-        self.side_energy = 0.0;
+        self.guard = GuardState::default();
         self.guard_gain = 1.0;
+        self.current_widths = self.widths;
     }
 
     fn update(&mut self) {
         self.needs_update = false;
+        let per_sample = |ms: f32| 1.0 - (-1.0 / (ms * 0.001 * self.sample_rate)).exp();
+        self.coefs = Coefs {
+            width_step: 1.0 / (WIDTH_GLIDE_MS * 0.001 * self.sample_rate),
+            fade_step: 1.0 / (FADE_MS * 0.001 * self.sample_rate),
+            fast: per_sample(GUARD_FAST_MS),
+            slow: per_sample(GUARD_SLOW_MS),
+            release: 1.0 - per_sample(GUARD_RELEASE_MS),
+        };
         let fs = self.sample_rate as f64;
         let f = (self.mono_bass_hz as f64).clamp(10.0, 0.45 * fs);
         for s in self.bass_lp.iter_mut() {
@@ -140,10 +194,10 @@ impl StereoImager {
             self.update();
         }
         let len = l.len();
-        let fading_in = !self.was_active;
-        let fading_out = neutral;
-        if fading_in {
+        if !self.was_active {
+            // Entering from pass-through: start clean and fade in.
             self.reset();
+            self.fade = 0.0;
         }
         let (mid, side) = (&mut self.mid[..len], &mut self.side[..len]);
         for (((m, s), a), b) in mid
@@ -176,74 +230,78 @@ impl StereoImager {
             ];
             self.crossover.split(&[mid, side], &mut bands);
         }
-        // Recombine: mid bands at unity, side bands by their ramped widths.
-        let inv = 1.0 / len.max(1) as f32;
-        let from = self.current_widths;
+        // Recombine: mid bands at unity, side bands by their gliding widths; then the guard and
+        // the crossfade with the dry input. Every glide and average runs per sample with fixed
+        // time constants, so the result does not depend on how the audio is split into blocks.
         let to = self.widths;
-        let (mid, side) = (&mut self.mid[..len], &mut self.side[..len]);
-        for (n, (m, s)) in mid.iter_mut().zip(side.iter_mut()).enumerate() {
-            let t = (n + 1) as f32 * inv;
-            let mut sm = 0.0;
-            let mut ss = 0.0;
-            for b in 0..3 {
-                let w = from[b] + (to[b] - from[b]) * t;
-                sm += self.bands[b][0][n];
-                ss += w * self.bands[b][1][n];
+        let active = !neutral;
+        let k = (1.0 - GUARD_CORRELATION) / (1.0 + GUARD_CORRELATION);
+        let c = self.coefs;
+        let mut st = self.guard;
+        let mut widths = self.current_widths;
+        let mut fade = self.fade;
+        let [[m0, s0], [m1, s1], [m2, s2]] = &self.bands;
+        for n in 0..len {
+            for (w, t) in widths.iter_mut().zip(to) {
+                *w = if t > *w {
+                    (*w + c.width_step).min(t)
+                } else {
+                    (*w - c.width_step).max(t)
+                };
             }
-            *m = sm;
-            *s = ss;
-        }
-        self.current_widths = to;
-        // Correlation guard on smoothed energies, its gain ramped across the block.
-        let g_from = self.guard_gain;
-        let g_to = if self.guard_enabled {
-            let em: f32 = mid.iter().map(|x| x * x).sum::<f32>() * inv;
-            let es: f32 = side.iter().map(|x| x * x).sum::<f32>() * inv;
-            let a = (-(len as f32) / (0.05 * self.sample_rate)).exp();
-            self.mid_energy = em + a * (self.mid_energy - em);
-            self.side_energy = es + a * (self.side_energy - es);
-            let k = (1.0 - GUARD_CORRELATION) / (1.0 + GUARD_CORRELATION);
-            let allowed = (k * self.mid_energy / self.side_energy.max(1.0e-20))
-                .sqrt()
-                .min(1.0);
-            // Also hold this block's own energies (the attack).
-            let now = (k * em / es.max(1.0e-20)).sqrt().min(1.0);
-            let target = allowed.min(now);
-            if target < g_from {
-                target
+            let m = m0[n] + m1[n] + m2[n];
+            let sd = widths[0] * s0[n] + widths[1] * s1[n] + widths[2] * s2[n];
+            let g = if self.guard_enabled {
+                let (mm, ss) = (m * m, sd * sd);
+                st.mid_fast += c.fast * (mm - st.mid_fast);
+                st.side_fast += c.fast * (ss - st.side_fast);
+                st.mid_slow += c.slow * (mm - st.mid_slow);
+                st.side_slow += c.slow * (ss - st.side_slow);
+                // The side may carry at most k times the mid's energy (on both averages).
+                let allowed = if k * st.mid_slow < st.side_slow || k * st.mid_fast < st.side_fast {
+                    (k * st.mid_slow / st.side_slow.max(1.0e-20))
+                        .min(k * st.mid_fast / st.side_fast.max(1.0e-20))
+                        .sqrt()
+                        .min(1.0)
+                } else {
+                    1.0
+                };
+                st.gain = if allowed < st.gain {
+                    allowed
+                } else {
+                    allowed + c.release * (st.gain - allowed)
+                };
+                st.gain
             } else {
-                let rel = (-(len as f32) / (0.3 * self.sample_rate)).exp();
-                target + rel * (g_from - target)
-            }
-        } else {
-            1.0
-        };
-        self.guard_gain = sanitize::flush_denormal(g_to);
-        // Back to left/right, crossfading with the dry input when entering or leaving neutral.
-        for (n, ((a, b), (m, s))) in l
-            .iter_mut()
-            .zip(r.iter_mut())
-            .zip(mid.iter().zip(side.iter()))
-            .enumerate()
-        {
-            let t = (n + 1) as f32 * inv;
-            let g = g_from + (g_to - g_from) * t;
-            let (wl, wr) = (m + g * s, m - g * s);
-            if fading_in || fading_out {
-                let mix = if fading_in { t } else { 1.0 - t };
-                *a += mix * (wl - *a);
-                *b += mix * (wr - *b);
+                1.0
+            };
+            let (wl, wr) = (m + g * sd, m - g * sd);
+            fade = if active {
+                (fade + c.fade_step).min(1.0)
             } else {
+                (fade - c.fade_step).max(0.0)
+            };
+            let (a, b) = (&mut l[n], &mut r[n]);
+            if fade == 1.0 {
                 *a = wl;
                 *b = wr;
+            } else {
+                *a += fade * (wl - *a);
+                *b += fade * (wr - *b);
             }
         }
-        self.was_active = !fading_out;
-        if fading_out {
+        self.current_widths = widths;
+        self.fade = fade;
+        st.mid_fast = sanitize::flush_denormal(st.mid_fast);
+        st.side_fast = sanitize::flush_denormal(st.side_fast);
+        st.mid_slow = sanitize::flush_denormal(st.mid_slow);
+        st.side_slow = sanitize::flush_denormal(st.side_slow);
+        self.guard = st;
+        self.guard_gain = st.gain;
+        self.was_active = fade > 0.0;
+        if !self.was_active {
             self.reset();
         }
-        self.mid_energy = sanitize::flush_denormal(self.mid_energy);
-        self.side_energy = sanitize::flush_denormal(self.side_energy);
         for s in self.bass_lp.iter_mut().chain(self.bass_hp.iter_mut()) {
             s.flush_denormals();
         }
@@ -416,5 +474,43 @@ mod tests {
             best = best.max((blocks * 512) as f64 / 44_100.0 / t.elapsed().as_secs_f64());
         }
         println!("StereoImager: realtime factor {best:.0}x (best of 20)");
+    }
+
+    #[test]
+    fn output_does_not_depend_on_the_block_split() {
+        let n = 9_600;
+        let input: Vec<[f32; 2]> = (0..n)
+            .map(|i| {
+                let t = i as f32 / FS;
+                let a = (2.0 * PI * 60.0 * t).sin();
+                let b = (2.0 * PI * 3_000.0 * t).sin();
+                [0.5 * a + 0.3 * b, -0.4 * a + 0.3 * b]
+            })
+            .collect();
+        let render = |block: usize| {
+            let mut s = StereoImager::new(FS, 512, 2);
+            s.set_sample_rate(FS);
+            s.set_band_widths(&[0.5, 1.8, 1.2]);
+            s.set_mono_bass_hz(120.0);
+            let mut l: Vec<f32> = input.iter().map(|x| x[0]).collect();
+            let mut r: Vec<f32> = input.iter().map(|x| x[1]).collect();
+            for (i, (a, b)) in l.chunks_mut(block).zip(r.chunks_mut(block)).enumerate() {
+                if i * block > n / 2 && i * block < n / 2 + block {
+                    s.set_band_widths(&[1.0, 0.2, 2.0]);
+                }
+                s.process(&mut [a, b]);
+            }
+            (l, r)
+        };
+        let reference = render(480);
+        assert_eq!(render(480), reference);
+        for block in [1, 7, 64, 512] {
+            let (l, r) = render(block);
+            let same = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| x == y);
+            // The width change lands at a block start, so compare only the part before it.
+            let upto = n / 2;
+            assert!(same(&l[..upto], &reference.0[..upto]), "block {block}");
+            assert!(same(&r[..upto], &reference.1[..upto]), "block {block}");
+        }
     }
 }

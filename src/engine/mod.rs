@@ -12,13 +12,18 @@ mod delay_line;
 mod glide;
 mod settings;
 mod stage;
+mod stages;
 
 pub use glide::Glide;
-pub use settings::Settings;
+pub use settings::{CompressorSettings, Settings};
 pub use stage::{Stage, Switch, Transparent};
 
 use delay_line::DelayLine;
 
+use crate::dsp::bark_eq::BarkEq;
+use crate::dsp::compressor::Compressor;
+use crate::dsp::multiband::MultibandCompressor;
+use crate::dsp::stereo::StereoImager;
 use crate::dsp::{db_to_gain, sanitize, MAX_CHANNELS};
 
 /// Length of every click-free switch and bypass crossfade.
@@ -61,11 +66,13 @@ pub struct Engine {
     settings: Settings,
 
     input_gain: Glide,
-    eq: Transparent,
+    eq: BarkEq,
     eq_switch: Switch,
-    dynamics: Transparent,
-    dynamics_switch: Switch,
-    stereo: Transparent,
+    compressor: Compressor,
+    compressor_switch: Switch,
+    multiband: MultibandCompressor,
+    multiband_switch: Switch,
+    stereo: StereoImager,
     stereo_switch: Switch,
     leveler: Transparent,
     leveler_switch: Switch,
@@ -106,11 +113,13 @@ impl Engine {
             channels,
             settings,
             input_gain: Glide::new(1.0),
-            eq: Transparent,
+            eq: BarkEq::new(sample_rate, max_block, channels),
             eq_switch: Switch::new(true, fade),
-            dynamics: Transparent,
-            dynamics_switch: Switch::new(true, fade),
-            stereo: Transparent,
+            compressor: Compressor::new(sample_rate, max_block, channels),
+            compressor_switch: Switch::new(true, fade),
+            multiband: MultibandCompressor::new(sample_rate, max_block, channels),
+            multiband_switch: Switch::new(false, fade),
+            stereo: StereoImager::new(sample_rate, max_block, channels),
             stereo_switch: Switch::new(true, fade),
             leveler: Transparent,
             leveler_switch: Switch::new(true, fade),
@@ -171,8 +180,25 @@ impl Engine {
         };
         self.wet.set_target(wet, glide);
         self.eq_switch.set_enabled(s.eq_enabled);
-        self.dynamics_switch.set_enabled(s.dynamics_enabled);
+        // The EQ realises the request exactly: perceptual weighting and masking are applied
+        // where the request is made (the analysis), not a second time here.
+        self.eq.set_perceptual_amount(0.0);
+        self.eq.set_band_gains_db(&s.eq_gains_db);
+        self.compressor_switch
+            .set_enabled(s.dynamics_enabled && !s.multiband);
+        self.multiband_switch
+            .set_enabled(s.dynamics_enabled && s.multiband);
+        configure_compressor(&mut self.compressor, &s.compressor);
+        for (band, c) in s.bands.iter().enumerate() {
+            self.multiband.set_band_threshold_db(band, c.threshold_db);
+            self.multiband.set_band_ratio(band, c.ratio);
+            self.multiband.set_band_knee_db(band, c.knee_db);
+            self.multiband.set_band_attack_ms(band, c.attack_ms);
+            self.multiband.set_band_release_ms(band, c.release_ms);
+        }
         self.stereo_switch.set_enabled(s.stereo_enabled);
+        self.stereo.set_band_widths(&[s.width; 3]);
+        self.stereo.set_mono_bass_hz(s.mono_bass_hz);
         self.leveler_switch.set_enabled(s.leveler_enabled);
         self.settings = *s;
     }
@@ -183,7 +209,8 @@ impl Engine {
         self.output_gain.settle();
         self.wet.settle();
         self.eq_switch.settle();
-        self.dynamics_switch.settle();
+        self.compressor_switch.settle();
+        self.multiband_switch.settle();
         self.stereo_switch.settle();
         self.leveler_switch.settle();
     }
@@ -191,7 +218,8 @@ impl Engine {
     /// Clears every state (filters, envelopes, delay lines) and settles every glide.
     pub fn reset(&mut self) {
         self.eq.reset();
-        self.dynamics.reset();
+        self.compressor.reset();
+        self.multiband.reset();
         self.stereo.reset();
         self.leveler.reset();
         self.limiter.reset();
@@ -237,8 +265,10 @@ impl Engine {
 
         apply_gain(&mut self.input_gain, channels, ramp);
         self.eq_switch.run(&mut self.eq, channels, stage_dry, ramp);
-        self.dynamics_switch
-            .run(&mut self.dynamics, channels, stage_dry, ramp);
+        self.compressor_switch
+            .run(&mut self.compressor, channels, stage_dry, ramp);
+        self.multiband_switch
+            .run(&mut self.multiband, channels, stage_dry, ramp);
         self.stereo_switch
             .run(&mut self.stereo, channels, stage_dry, ramp);
         self.leveler_switch
@@ -257,6 +287,14 @@ impl Engine {
             }
         }
     }
+}
+
+fn configure_compressor(c: &mut Compressor, s: &CompressorSettings) {
+    c.set_threshold_db(s.threshold_db);
+    c.set_ratio(s.ratio);
+    c.set_knee_db(s.knee_db);
+    c.set_attack_ms(s.attack_ms);
+    c.set_release_ms(s.release_ms);
 }
 
 /// Multiplies every channel by a gliding gain.

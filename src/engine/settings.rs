@@ -13,9 +13,12 @@ pub struct Settings {
     pub eq_gains_db: [f32; BANDS],
 
     pub dynamics_enabled: bool,
+    /// Three-band compression instead of wideband.
     pub multiband: bool,
-    pub comp_threshold_db: f32,
-    pub comp_ratio: f32,
+    /// The wideband compressor.
+    pub compressor: CompressorSettings,
+    /// The multiband compressor's low, mid and high bands.
+    pub bands: [CompressorSettings; 3],
 
     pub stereo_enabled: bool,
     pub width: f32,
@@ -46,8 +49,8 @@ impl Settings {
             eq_gains_db: [0.0; BANDS],
             dynamics_enabled: true,
             multiband: false,
-            comp_threshold_db: 0.0,
-            comp_ratio: 1.0,
+            compressor: CompressorSettings::neutral(),
+            bands: [CompressorSettings::neutral(); 3],
             stereo_enabled: true,
             width: 1.0,
             mono_bass_hz: 0.0,
@@ -67,5 +70,29 @@ impl Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self::neutral()
+    }
+}
+
+/// One compressor's settings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CompressorSettings {
+    pub threshold_db: f32,
+    /// Input dB over the threshold per output dB; 1 = no compression.
+    pub ratio: f32,
+    pub knee_db: f32,
+    pub attack_ms: f32,
+    pub release_ms: f32,
+}
+
+impl CompressorSettings {
+    /// A compressor that does nothing.
+    pub fn neutral() -> Self {
+        Self {
+            threshold_db: 0.0,
+            ratio: 1.0,
+            knee_db: 6.0,
+            attack_ms: 20.0,
+            release_ms: 200.0,
+        }
     }
 }

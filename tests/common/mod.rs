@@ -1,0 +1,445 @@
+//! A minimal CLAP host on `clack-host` that loads a built Auralis library and drives it as a
+//! DAW does: instances, parameters, state, latency, activation and processing.
+
+#![allow(dead_code)]
+use std::cell::Cell;
+use std::ffi::CStr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+
+use clack_extensions::audio_ports::{
+    AudioPortFlags, AudioPortInfoBuffer, AudioPortRescanFlags, AudioPortType, HostAudioPorts,
+    HostAudioPortsImpl, PluginAudioPorts,
+};
+use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
+use clack_extensions::params::{
+    HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
+    ParamInfoFlags, ParamRescanFlags, PluginParams,
+};
+use clack_extensions::state::{HostState, HostStateImpl, PluginState};
+use clack_host::events::event_types::ParamValueEvent;
+use clack_host::prelude::*;
+
+pub const PLUGIN_ID: &CStr = c"dev.auralis.mastering";
+pub const SAMPLE_RATES: [f64; 3] = [44_100.0, 48_000.0, 96_000.0];
+/// The host's largest block, passed to `activate`.
+pub const MAX_FRAMES: u32 = 8192;
+/// Block lengths a host may use, in the order they are sent (the last ones exceed the engine's
+/// internal block and reach the host's maximum).
+pub const BLOCK_SIZES: [usize; 6] = [1, 17, 64, 512, 4096, 8192];
+/// How close a transparent output must be to the delayed input.
+pub const TRANSPARENT_TOLERANCE: f32 = 1e-6;
+
+// ---------------------------------------------------------------------------------------------
+// The host: a minimal one that records only what the tests check.
+
+/// Thread-safe host callbacks.
+#[derive(Default)]
+pub struct HostShared {
+    /// The plugin asked for `on_main_thread` to be called.
+    pub callback_requested: AtomicBool,
+}
+
+impl SharedHandler<'_> for HostShared {
+    fn request_restart(&self) {}
+    fn request_process(&self) {}
+    fn request_callback(&self) {
+        self.callback_requested.store(true, Ordering::SeqCst);
+    }
+}
+
+impl HostParamsImplShared for HostShared {
+    fn request_flush(&self) {}
+}
+
+/// Main-thread host callbacks.
+pub struct HostMainThread {
+    /// Every `params.rescan` flag the plugin has sent.
+    pub param_rescans: Cell<ParamRescanFlags>,
+}
+
+impl MainThreadHandler<'_> for HostMainThread {}
+
+impl HostLatencyImpl for HostMainThread {
+    fn changed(&self) {}
+}
+
+impl HostParamsImplMainThread for HostMainThread {
+    fn rescan(&self, flags: ParamRescanFlags) {
+        self.param_rescans.set(self.param_rescans.get() | flags);
+    }
+    fn clear(&self, _param_id: ClapId, _flags: ParamClearFlags) {}
+}
+
+impl HostStateImpl for HostMainThread {
+    fn mark_dirty(&self) {}
+}
+
+impl HostAudioPortsImpl for HostMainThread {
+    fn is_rescan_flag_supported(&self, _flag: AudioPortRescanFlags) -> bool {
+        false
+    }
+    fn rescan(&self, _flags: AudioPortRescanFlags) {}
+}
+
+pub struct TestHost;
+
+impl HostHandlers for TestHost {
+    type Shared<'a> = HostShared;
+    type MainThread<'a> = HostMainThread;
+    type AudioProcessor<'a> = ();
+
+    fn declare_extensions(builder: &mut HostExtensions<Self>, _shared: &Self::Shared<'_>) {
+        builder
+            .register::<HostLatency>()
+            .register::<HostParams>()
+            .register::<HostState>()
+            .register::<HostAudioPorts>();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading and driving the plugin.
+
+pub fn bundle_path() -> PathBuf {
+    let path = std::env::var_os("AURALIS_CLAP").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/Auralis.clap"),
+        PathBuf::from,
+    );
+    assert!(
+        path.is_file(),
+        "no CLAP bundle at {}: build it with: cargo xtask bundle auralis --release \
+         (or point $AURALIS_CLAP at one)",
+        path.display()
+    );
+    path
+}
+
+/// Loads the bundle's entry; dropping the last reference unloads the library.
+pub fn load_entry_uncached() -> PluginEntry {
+    let path = bundle_path();
+    // SAFETY: the bundle is our own plugin, built by nice-plug's CLAP wrapper.
+    unsafe { PluginEntry::load(&path) }
+        .unwrap_or_else(|e| panic!("cannot load the CLAP entry {}: {e}", path.display()))
+}
+
+/// The bundle's entry, loaded once and kept loaded for the whole test run, as a DAW does.
+///
+/// Unloading it is not safe while a thread that created an instance is still alive (see
+/// `unloading_the_library_does_not_crash_threads_that_used_it`): loading it per test made the
+/// parallel test run crash intermittently.
+/// Loads the plugin library at `path` once and keeps it loaded for the whole test run.
+pub fn load_library(path: &std::path::Path) -> &'static PluginEntry {
+    static LIBRARY: OnceLock<PluginEntry> = OnceLock::new();
+    LIBRARY.get_or_init(|| {
+        // SAFETY: the library is our own plugin, built by nice-plug's CLAP wrapper.
+        unsafe { PluginEntry::load(path) }
+            .unwrap_or_else(|e| panic!("cannot load the CLAP entry {}: {e}", path.display()))
+    })
+}
+
+pub fn load_entry() -> &'static PluginEntry {
+    static ENTRY: OnceLock<PluginEntry> = OnceLock::new();
+    ENTRY.get_or_init(load_entry_uncached)
+}
+
+/// One parameter as the params extension describes it. Values are CLAP values: normalized 0..1
+/// for continuous parameters, 0..=steps for stepped ones (nice-plug's convention).
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub id: ClapId,
+    pub name: String,
+    pub module: String,
+    pub min: f64,
+    pub max: f64,
+    pub default: f64,
+    pub flags: ParamInfoFlags,
+}
+
+impl Param {
+    pub fn is_stepped(&self) -> bool {
+        self.flags.contains(ParamInfoFlags::IS_STEPPED)
+    }
+
+    /// The distance between two values relative to the parameter's range (so 0..1 for all).
+    pub fn normalized_distance(&self, a: f64, b: f64) -> f64 {
+        (a - b).abs() / (self.max - self.min)
+    }
+}
+
+/// A plugin instance with the extensions these tests use.
+pub struct Plugin {
+    pub instance: PluginInstance<TestHost>,
+    pub params: PluginParams,
+    pub state: PluginState,
+    pub latency: PluginLatency,
+    pub audio_ports: PluginAudioPorts,
+}
+
+impl Plugin {
+    pub fn new() -> Self {
+        Self::from_entry(load_entry())
+    }
+
+    pub fn from_entry(entry: &PluginEntry) -> Self {
+        let host_info = HostInfo::new(
+            "Auralis test host",
+            "Auralis",
+            "https://example.invalid",
+            "0.1.0",
+        )
+        .unwrap();
+        let mut instance = PluginInstance::<TestHost>::new(
+            |_| HostShared::default(),
+            |_| HostMainThread {
+                param_rescans: Cell::new(ParamRescanFlags::empty()),
+            },
+            entry,
+            PLUGIN_ID,
+            &host_info,
+        )
+        .expect("cannot create a plugin instance");
+        let handle = instance.plugin_handle();
+        let params = handle.get_extension().expect("no params extension");
+        let state = handle.get_extension().expect("no state extension");
+        let latency = handle.get_extension().expect("no latency extension");
+        let audio_ports = handle.get_extension().expect("no audio-ports extension");
+        Self {
+            instance,
+            params,
+            state,
+            latency,
+            audio_ports,
+        }
+    }
+
+    pub fn params(&mut self) -> Vec<Param> {
+        let handle = self.instance.plugin_handle();
+        let count = self.params.count(&handle);
+        (0..count)
+            .map(|index| {
+                let mut buffer = ParamInfoBuffer::new();
+                let info = self
+                    .params
+                    .get_info(&handle, index, &mut buffer)
+                    .unwrap_or_else(|| panic!("no info for parameter {index}"));
+                Param {
+                    id: info.id,
+                    name: String::from_utf8_lossy(info.name).into_owned(),
+                    module: String::from_utf8_lossy(info.module).into_owned(),
+                    min: info.min_value,
+                    max: info.max_value,
+                    default: info.default_value,
+                    flags: info.flags,
+                }
+            })
+            .collect()
+    }
+
+    pub fn param(&mut self, name: &str) -> Param {
+        self.params()
+            .into_iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("no parameter named {name:?}"))
+    }
+
+    pub fn value(&mut self, param: &Param) -> f64 {
+        self.params
+            .get_value(&self.instance.plugin_handle(), param.id)
+            .unwrap_or_else(|| panic!("no value for {}", param.name))
+    }
+
+    pub fn value_text(&mut self, param: &Param, value: f64) -> String {
+        let mut buffer = [0u8; 256];
+        let text = self
+            .params
+            .value_to_text(&self.instance.plugin_handle(), param.id, value, &mut buffer)
+            .unwrap_or_else(|_| panic!("no text for {} = {value}", param.name));
+        String::from_utf8_lossy(text).into_owned()
+    }
+
+    pub fn latency(&mut self) -> usize {
+        self.latency.get(&self.instance.plugin_handle()) as usize
+    }
+
+    /// (channel count, port type) of the single main port in each direction.
+    pub fn main_port(&mut self, is_input: bool) -> (u32, Option<String>) {
+        let handle = self.instance.plugin_handle();
+        assert_eq!(self.audio_ports.count(&handle, is_input), 1, "port count");
+        let mut buffer = AudioPortInfoBuffer::new();
+        let port = self
+            .audio_ports
+            .get(&handle, 0, is_input, &mut buffer)
+            .expect("no port info");
+        assert!(
+            port.flags.contains(AudioPortFlags::IS_MAIN),
+            "not a main port"
+        );
+        let port_type = port
+            .port_type
+            .map(|AudioPortType(t)| t.to_string_lossy().into_owned());
+        (port.channel_count, port_type)
+    }
+
+    pub fn save_state(&mut self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        self.state
+            .save(&self.instance.plugin_handle(), &mut bytes)
+            .expect("state save failed");
+        bytes
+    }
+
+    pub fn load_state(&mut self, mut bytes: &[u8]) {
+        self.state
+            .load(&self.instance.plugin_handle(), &mut bytes)
+            .expect("state load failed");
+    }
+
+    /// Every `params.rescan` flag the plugin has sent to this host so far.
+    pub fn param_rescans(&self) -> ParamRescanFlags {
+        self.instance.access_handler(|h| h.param_rescans.get())
+    }
+
+    /// Activates for stereo at `sample_rate` and starts processing.
+    pub fn activate(&mut self, sample_rate: f64) -> Processor {
+        let config = PluginAudioConfiguration {
+            sample_rate,
+            min_frames_count: 1,
+            max_frames_count: MAX_FRAMES,
+        };
+        let audio = self
+            .instance
+            .activate(|_, _| (), config)
+            .unwrap_or_else(|e| panic!("activate at {sample_rate} Hz failed: {e}"))
+            .start_processing()
+            .unwrap_or_else(|e| panic!("start_processing at {sample_rate} Hz failed: {e}"));
+        self.run_main_thread_callbacks();
+        Processor::new(audio)
+    }
+
+    pub fn deactivate(&mut self, processor: Processor) {
+        self.instance.deactivate(processor.audio.stop_processing());
+        self.run_main_thread_callbacks();
+    }
+
+    /// What a host's event loop does when the plugin asked for a main-thread callback.
+    pub fn run_main_thread_callbacks(&mut self) {
+        let requested = self
+            .instance
+            .access_shared_handler(|h| h.callback_requested.swap(false, Ordering::SeqCst));
+        if requested {
+            self.instance.call_on_main_thread_callback();
+        }
+    }
+}
+
+/// Left and right channels.
+pub type Stereo = [Vec<f32>; 2];
+
+/// A parameter change at a sample position of the processed stream.
+pub struct Automation<'a> {
+    pub at: usize,
+    pub param: &'a Param,
+    /// A CLAP value (see [`Param`]).
+    pub value: f64,
+}
+
+/// Stereo buffers and a started audio processor.
+pub struct Processor {
+    pub audio: StartedPluginAudioProcessor<TestHost>,
+    pub input_ports: AudioPorts,
+    pub output_ports: AudioPorts,
+    pub input: Stereo,
+    pub output: Stereo,
+    pub steady_time: u64,
+}
+
+impl Processor {
+    pub fn new(audio: StartedPluginAudioProcessor<TestHost>) -> Self {
+        let buffer = || vec![0.0; MAX_FRAMES as usize];
+        Self {
+            audio,
+            input_ports: AudioPorts::with_capacity(2, 1),
+            output_ports: AudioPorts::with_capacity(2, 1),
+            input: [buffer(), buffer()],
+            output: [buffer(), buffer()],
+            steady_time: 0,
+        }
+    }
+
+    /// Processes one block with `events` (sorted by time, relative to the block's start).
+    pub fn process(&mut self, input: [&[f32]; 2], events: &[ParamValueEvent]) -> Stereo {
+        let n = input[0].len();
+        assert!(n > 0 && n <= MAX_FRAMES as usize && input[1].len() == n);
+        for (buffer, samples) in self.input.iter_mut().zip(input) {
+            buffer[..n].copy_from_slice(samples);
+        }
+        // Output the plugin leaves unwritten stays NaN, which the tests catch.
+        for buffer in &mut self.output {
+            buffer[..n].fill(f32::NAN);
+        }
+
+        let inputs = self.input_ports.with_input_buffers([AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_input_only(
+                self.input
+                    .iter_mut()
+                    .map(|b| InputChannel::variable(&mut b[..n])),
+            ),
+        }]);
+        let mut outputs = self.output_ports.with_output_buffers([AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_output_only(
+                self.output.iter_mut().map(|b| &mut b[..n]),
+            ),
+        }]);
+        let status = self.audio.process(
+            &inputs,
+            &mut outputs,
+            &InputEvents::from_buffer(&events),
+            &mut OutputEvents::void(),
+            Some(self.steady_time),
+            None,
+        );
+        if let Err(e) = status {
+            panic!("process({n} frames) failed: {e}");
+        }
+        self.steady_time += n as u64;
+        [self.output[0][..n].to_vec(), self.output[1][..n].to_vec()]
+    }
+
+    /// Processes `input` cut into consecutive blocks of `block_sizes` (cycled until the input
+    /// ends), sending each change of `automation` in the block it falls in, and returns the
+    /// whole output.
+    pub fn process_in_blocks(
+        &mut self,
+        input: &Stereo,
+        block_sizes: &[usize],
+        automation: &[Automation],
+    ) -> Stereo {
+        let len = input[0].len();
+        let mut output: Stereo = [Vec::with_capacity(len), Vec::with_capacity(len)];
+        let mut start = 0;
+        for &size in block_sizes.iter().cycle() {
+            if start == len {
+                break;
+            }
+            let end = (start + size).min(len);
+            let events: Vec<_> = automation
+                .iter()
+                .filter(|a| (start..end).contains(&a.at))
+                .map(|a| {
+                    let time = u32::try_from(a.at - start).unwrap();
+                    ParamValueEvent::new(time, a.param.id, Pckn::match_all(), a.value)
+                })
+                .collect();
+            let block = self.process([&input[0][start..end], &input[1][start..end]], &events);
+            for (out, b) in output.iter_mut().zip(block) {
+                out.extend(b);
+            }
+            start = end;
+        }
+        output
+    }
+}
