@@ -15,9 +15,15 @@ pub mod bark_eq;
 pub mod biquad;
 pub mod compressor;
 pub mod crossover;
+pub mod delay_line;
+pub mod leveler;
 pub mod multiband;
+pub mod oversampler;
 pub mod sanitize;
+pub mod sliding_max;
+pub mod smoothed_gain;
 pub mod stereo;
+pub mod true_peak_limiter;
 
 /// The most channels any unit processes (stereo).
 pub const MAX_CHANNELS: usize = 2;

@@ -8,7 +8,6 @@
 //! The plugin, the command-line tool and the tests all drive this one engine with plain
 //! [`Settings`]. [`Engine::process`] takes any block length, allocates nothing and never blocks.
 
-mod delay_line;
 mod glide;
 mod settings;
 mod stage;
@@ -18,13 +17,15 @@ pub use glide::Glide;
 pub use settings::{CompressorSettings, Settings};
 pub use stage::{Stage, Switch, Transparent};
 
-use delay_line::DelayLine;
-
 use crate::dsp::bark_eq::BarkEq;
 use crate::dsp::compressor::Compressor;
+use crate::dsp::delay_line::DelayLine;
+use crate::dsp::leveler::Leveler;
 use crate::dsp::multiband::MultibandCompressor;
+use crate::dsp::smoothed_gain::SmoothedGain;
 use crate::dsp::stereo::StereoImager;
-use crate::dsp::{db_to_gain, sanitize, MAX_CHANNELS};
+use crate::dsp::true_peak_limiter::TruePeakLimiter;
+use crate::dsp::{sanitize, MAX_CHANNELS};
 
 /// Length of every click-free switch and bypass crossfade.
 pub const SWITCH_FADE_MS: f32 = 10.0;
@@ -32,21 +33,6 @@ pub const SWITCH_FADE_MS: f32 = 10.0;
 pub const GAIN_GLIDE_MS: f32 = 20.0;
 /// The limiter's lookahead. Fixed, so the latency reported to the host never changes.
 pub const LOOKAHEAD_MS: f32 = 2.0;
-
-/// The lookahead limiter stage. Until the true-peak limiter lands it only delays the audio by
-/// its lookahead, which is the latency the finished limiter will have.
-struct Limiter {
-    delay: DelayLine,
-}
-
-impl Stage for Limiter {
-    fn process(&mut self, channels: &mut [&mut [f32]]) {
-        self.delay.process(channels);
-    }
-    fn reset(&mut self) {
-        self.delay.reset();
-    }
-}
 
 /// Per-channel scratch buffers, sized once in [`Engine::new`].
 struct Scratch {
@@ -56,6 +42,8 @@ struct Scratch {
     stage_dry: [Vec<f32>; MAX_CHANNELS],
     /// Per-sample gain or crossfade positions.
     ramp: Vec<f32>,
+    /// The limiter's gain curve.
+    limiter_gain: Vec<f32>,
 }
 
 /// The mastering chain.
@@ -65,7 +53,7 @@ pub struct Engine {
     channels: usize,
     settings: Settings,
 
-    input_gain: Glide,
+    input_gain: SmoothedGain,
     eq: BarkEq,
     eq_switch: Switch,
     compressor: Compressor,
@@ -74,10 +62,14 @@ pub struct Engine {
     multiband_switch: Switch,
     stereo: StereoImager,
     stereo_switch: Switch,
-    leveler: Transparent,
+    leveler: Leveler,
     leveler_switch: Switch,
-    limiter: Limiter,
-    output_gain: Glide,
+    /// Detects the gain curve; the engine delays the audio by its latency and applies it.
+    limiter: TruePeakLimiter,
+    limiter_delay: DelayLine,
+    /// 1 = the limiter's gain applies, 0 = unity gain (the audio is still delayed).
+    limiter_on: Glide,
+    output_gain: SmoothedGain,
 
     dry_delay: DelayLine,
     /// How much of the processed signal reaches the output: intensity, or 0 when bypassed.
@@ -96,15 +88,26 @@ impl Engine {
         assert!(sample_rate > 0.0 && max_block > 0);
         let ms = |ms: f32| ((ms * 0.001 * sample_rate).round() as usize).max(1);
         let fade = ms(SWITCH_FADE_MS);
-        let lookahead = ms(LOOKAHEAD_MS);
 
-        let mut limiter = Limiter {
-            delay: DelayLine::new(lookahead),
+        let mut limiter = TruePeakLimiter::new(sample_rate, max_block, channels);
+        limiter.set_sample_rate(sample_rate);
+        limiter.set_lookahead_ms(LOOKAHEAD_MS);
+        let latency = limiter.latency();
+        let delay_line = |delay: usize| {
+            let mut d = DelayLine::new(delay, max_block, channels);
+            d.set_delay(delay);
+            d
         };
-        limiter.delay.set_delay(lookahead);
-        let latency = lookahead;
-        let mut dry_delay = DelayLine::new(latency);
-        dry_delay.set_delay(latency);
+        let gain = || {
+            let mut g = SmoothedGain::new(sample_rate, max_block, channels);
+            g.set_sample_rate(sample_rate);
+            g.set_glide_ms(GAIN_GLIDE_MS);
+            g
+        };
+        let unit_rate = |mut u: Leveler| {
+            u.set_sample_rate(sample_rate);
+            u
+        };
 
         let settings = Settings::neutral();
         let mut engine = Self {
@@ -112,7 +115,7 @@ impl Engine {
             max_block,
             channels,
             settings,
-            input_gain: Glide::new(1.0),
+            input_gain: gain(),
             eq: BarkEq::new(sample_rate, max_block, channels),
             eq_switch: Switch::new(true, fade),
             compressor: Compressor::new(sample_rate, max_block, channels),
@@ -121,16 +124,19 @@ impl Engine {
             multiband_switch: Switch::new(false, fade),
             stereo: StereoImager::new(sample_rate, max_block, channels),
             stereo_switch: Switch::new(true, fade),
-            leveler: Transparent,
+            leveler: unit_rate(Leveler::new(sample_rate, max_block, channels)),
             leveler_switch: Switch::new(true, fade),
             limiter,
-            output_gain: Glide::new(1.0),
-            dry_delay,
+            limiter_delay: delay_line(latency),
+            limiter_on: Glide::new(1.0),
+            output_gain: gain(),
+            dry_delay: delay_line(latency),
             wet: Glide::new(1.0),
             scratch: Box::new(Scratch {
                 dry: std::array::from_fn(|_| vec![0.0; max_block]),
                 stage_dry: std::array::from_fn(|_| vec![0.0; max_block]),
                 ramp: vec![0.0; max_block],
+                limiter_gain: vec![1.0; max_block],
             }),
         };
         engine.apply_settings(&settings);
@@ -153,7 +159,7 @@ impl Engine {
     /// The chain's total latency in samples: the sum of its stages' latencies. Fixed for the
     /// engine's life, so a host can be told once.
     pub fn latency(&self) -> usize {
-        self.limiter.delay.delay()
+        self.limiter_delay.delay()
     }
 
     pub fn settings(&self) -> &Settings {
@@ -169,10 +175,9 @@ impl Engine {
 
     fn apply_settings(&mut self, s: &Settings) {
         let glide = ((GAIN_GLIDE_MS * 0.001 * self.sample_rate) as usize).max(1);
-        self.input_gain
-            .set_target(db_to_gain(s.input_gain_db), glide);
-        self.output_gain
-            .set_target(db_to_gain(s.output_gain_db), glide);
+        let fade = ((SWITCH_FADE_MS * 0.001 * self.sample_rate) as usize).max(1);
+        self.input_gain.set_gain_db(s.input_gain_db);
+        self.output_gain.set_gain_db(s.output_gain_db);
         let wet = if s.bypass {
             0.0
         } else {
@@ -200,13 +205,21 @@ impl Engine {
         self.stereo.set_band_widths(&[s.width; 3]);
         self.stereo.set_mono_bass_hz(s.mono_bass_hz);
         self.leveler_switch.set_enabled(s.leveler_enabled);
+        self.leveler.set_correction_db(s.leveler_gain_db);
+        self.limiter_on
+            .set_target(if s.limiter_enabled { 1.0 } else { 0.0 }, fade);
+        self.limiter.set_ceiling_db(s.ceiling_db);
+        self.limiter.set_release_ms(s.limiter_release_ms);
+        self.limiter.set_auto_release(s.limiter_auto_release);
         self.settings = *s;
     }
 
     /// Jumps every glide to its target: for a fresh start, where fading in would be wrong.
     pub fn settle(&mut self) {
-        self.input_gain.settle();
-        self.output_gain.settle();
+        self.input_gain.reset();
+        self.output_gain.reset();
+        self.leveler.reset();
+        self.limiter_on.settle();
         self.wet.settle();
         self.eq_switch.settle();
         self.compressor_switch.settle();
@@ -223,6 +236,7 @@ impl Engine {
         self.stereo.reset();
         self.leveler.reset();
         self.limiter.reset();
+        self.limiter_delay.reset();
         self.dry_delay.reset();
         self.settle();
     }
@@ -253,6 +267,7 @@ impl Engine {
             dry,
             stage_dry,
             ramp,
+            limiter_gain,
         } = &mut *self.scratch;
 
         // The dry path: the input as it came, delayed by the chain's latency.
@@ -263,7 +278,7 @@ impl Engine {
         }
         self.dry_delay.process(&mut dry_block[..channels.len()]);
 
-        apply_gain(&mut self.input_gain, channels, ramp);
+        self.input_gain.process(channels);
         self.eq_switch.run(&mut self.eq, channels, stage_dry, ramp);
         self.compressor_switch
             .run(&mut self.compressor, channels, stage_dry, ramp);
@@ -273,8 +288,15 @@ impl Engine {
             .run(&mut self.stereo, channels, stage_dry, ramp);
         self.leveler_switch
             .run(&mut self.leveler, channels, stage_dry, ramp);
-        self.limiter.process(channels);
-        apply_gain(&mut self.output_gain, channels, ramp);
+        run_limiter(
+            &mut self.limiter,
+            &mut self.limiter_delay,
+            &mut self.limiter_on,
+            channels,
+            &mut limiter_gain[..n],
+            &mut ramp[..n],
+        );
+        self.output_gain.process(channels);
 
         // Intensity: blend the processed signal with the latency-compensated dry one.
         if self.wet.is_gliding() || self.wet.value() != 1.0 {
@@ -289,32 +311,44 @@ impl Engine {
     }
 }
 
+/// The true-peak limiter: detect the gain curve on the undelayed signal, delay the audio by the
+/// lookahead, apply the curve. Switched off, the curve crossfades to unity; the delay (and so the
+/// latency) stays.
+fn run_limiter(
+    limiter: &mut TruePeakLimiter,
+    delay: &mut DelayLine,
+    on: &mut Glide,
+    channels: &mut [&mut [f32]],
+    gain: &mut [f32],
+    ramp: &mut [f32],
+) {
+    {
+        let mut detect: [&[f32]; MAX_CHANNELS] = [&[], &[]];
+        for (d, ch) in detect.iter_mut().zip(channels.iter()) {
+            *d = ch;
+        }
+        limiter.compute_gain(&detect[..channels.len()], gain);
+    }
+    delay.process(channels);
+    if on.is_gliding() {
+        on.fill(ramp);
+        for (g, &on) in gain.iter_mut().zip(ramp.iter()) {
+            *g = 1.0 + (*g - 1.0) * on;
+        }
+    } else if on.value() == 0.0 {
+        return;
+    }
+    for ch in channels.iter_mut() {
+        for (x, &g) in ch.iter_mut().zip(gain.iter()) {
+            *x *= g;
+        }
+    }
+}
+
 fn configure_compressor(c: &mut Compressor, s: &CompressorSettings) {
     c.set_threshold_db(s.threshold_db);
     c.set_ratio(s.ratio);
     c.set_knee_db(s.knee_db);
     c.set_attack_ms(s.attack_ms);
     c.set_release_ms(s.release_ms);
-}
-
-/// Multiplies every channel by a gliding gain.
-fn apply_gain(gain: &mut Glide, channels: &mut [&mut [f32]], ramp: &mut [f32]) {
-    if !gain.is_gliding() {
-        let g = gain.value();
-        if g != 1.0 {
-            for ch in channels.iter_mut() {
-                for x in ch.iter_mut() {
-                    *x *= g;
-                }
-            }
-        }
-        return;
-    }
-    let ramp = &mut ramp[..channels[0].len()];
-    gain.fill(ramp);
-    for ch in channels.iter_mut() {
-        for (x, &g) in ch.iter_mut().zip(ramp.iter()) {
-            *x *= g;
-        }
-    }
 }

@@ -20,3 +20,5 @@ macro_rules! unit_stage {
 }
 
 unit_stage!(BarkEq, Compressor, MultibandCompressor, StereoImager);
+
+unit_stage!(crate::dsp::leveler::Leveler);
