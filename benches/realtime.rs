@@ -8,6 +8,7 @@
 //! Each figure is the best of several runs over 60 s of programme-like audio in 512-sample
 //! blocks (the plugin's internal block size), so a busy machine shows in the spread, not the best.
 
+use std::f32::consts::TAU;
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -40,7 +41,7 @@ fn programme() -> [Vec<f32>; 2] {
     for i in 0..n {
         let t = i as f32 / FS;
         let env = (-((i % beat) as f32) / (0.05 * FS)).exp();
-        let tones = 0.2 * (6.283 * 55.0 * t).sin() + 0.1 * (6.283 * 440.0 * t).sin();
+        let tones = 0.2 * (TAU * 55.0 * t).sin() + 0.1 * (TAU * 440.0 * t).sin();
         let hit = 0.5 * env * noise();
         l.push(tones + hit + 0.02 * noise());
         r.push(tones * 0.9 - hit * 0.8 + 0.02 * noise());
