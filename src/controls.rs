@@ -1,8 +1,49 @@
 //! The user's choices as plain values: what the plugin's parameters and the CLI's flags both
 //! translate into. Nothing here knows about a plugin framework.
 
+use crate::analysis::presets::PresetSpec;
+use crate::analysis::targets::LevelerReason;
+pub use crate::analysis::{AnalysisConfig, AnalysisMode, MasteringMode as Mode, Preset, Targets};
 use crate::dsp::bark::{self, BANDS};
-use crate::engine::Settings;
+use crate::engine::{CompressorSettings, Settings};
+
+/// Where the multiband compressor splits its three bands, in Hz.
+pub const MULTIBAND_SPLITS_HZ: [f32; 2] = [120.0, 2_500.0];
+/// The compressor's ballistics on the master bus.
+pub const COMP_ATTACK_MS: f32 = 20.0;
+pub const COMP_RELEASE_MS: f32 = 200.0;
+pub const COMP_KNEE_DB: f32 = 6.0;
+
+/// The largest EQ gain the chain applies, either way, in dB.
+pub const MAX_EQ_DB: f32 = 12.0;
+
+/// The multiband compressor's bands get the wideband compressor's ratio and a threshold that
+/// follows each band's share of the measured level, so a band is compressed as much as its own
+/// level warrants rather than by the level of the whole mix.
+fn multiband_settings(wide: &CompressorSettings, targets: &Targets) -> [CompressorSettings; 3] {
+    let power = &targets.measured.band_power;
+    let total: f32 = power.iter().sum();
+    std::array::from_fn(|band| {
+        let (lo, hi) = match band {
+            0 => (0.0, MULTIBAND_SPLITS_HZ[0]),
+            1 => (MULTIBAND_SPLITS_HZ[0], MULTIBAND_SPLITS_HZ[1]),
+            _ => (MULTIBAND_SPLITS_HZ[1], f32::MAX),
+        };
+        let share: f32 = (0..BANDS)
+            .filter(|&b| (lo..hi).contains(&bark::centre(b)))
+            .map(|b| power[b])
+            .sum();
+        let offset_db = if total > 0.0 && share > 0.0 {
+            (10.0 * (share / total).log10()).max(-24.0)
+        } else {
+            0.0
+        };
+        CompressorSettings {
+            threshold_db: wide.threshold_db + offset_db,
+            ..*wide
+        }
+    })
+}
 
 /// The tilt's pivot: the geometric middle of 20 Hz - 20 kHz.
 pub const TILT_PIVOT_HZ: f32 = 632.5;
@@ -12,66 +53,6 @@ pub const TILT_PIVOT_HZ: f32 = 632.5;
 pub fn tilt_curve(tilt_db: f32) -> [f32; BANDS] {
     let span = (20_000.0 / TILT_PIVOT_HZ).log2();
     std::array::from_fn(|b| tilt_db * (bark::centre(b) / TILT_PIVOT_HZ).log2() / span)
-}
-
-/// Which target the mastering moves toward.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-pub enum Mode {
-    /// Toward the chosen preset's tonal curve and loudness.
-    #[default]
-    Adaptive,
-    /// Toward a reference track's tonal balance and loudness.
-    Reference,
-    /// A blend of the two.
-    Hybrid,
-}
-
-/// The preset: a tonal curve, a loudness and dynamics/width preferences.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-pub enum Preset {
-    #[default]
-    Adaptive,
-    Gentle,
-    Warm,
-    Bright,
-    Punchy,
-    Live,
-}
-
-impl Preset {
-    /// Every preset, in the order the plugin lists them.
-    pub const ALL: [Preset; 6] = [
-        Preset::Adaptive,
-        Preset::Gentle,
-        Preset::Warm,
-        Preset::Bright,
-        Preset::Punchy,
-        Preset::Live,
-    ];
-
-    /// The integrated loudness this preset aims at, in LUFS.
-    pub fn loudness_lufs(self) -> f32 {
-        match self {
-            Preset::Adaptive => -14.0,
-            Preset::Gentle => -16.0,
-            Preset::Warm => -13.0,
-            Preset::Bright => -12.0,
-            Preset::Punchy => -14.0,
-            Preset::Live => -13.5,
-        }
-    }
-}
-
-/// How the analysis follows the music.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-pub enum AnalysisMode {
-    /// Targets follow the music.
-    #[default]
-    Continuous,
-    /// Targets converge while playing, then lock once the analysis is confident.
-    Learn,
-    /// Targets are frozen (and saved with the plugin state).
-    Hold,
 }
 
 /// Every user control as a plain value, in the units shown to the user.
@@ -165,22 +146,70 @@ impl Controls {
     /// The loudness the chain aims at, in LUFS.
     pub fn target_loudness(&self) -> f32 {
         if self.loudness_from_preset {
-            self.preset.loudness_lufs()
+            PresetSpec::of(self.preset).target_lufs
         } else {
             self.target_lufs
         }
     }
 
-    /// The engine settings these controls ask for. The adaptive parts (EQ curve, compression,
-    /// loudness correction) come from the analysis; until it lands they stay neutral.
-    pub fn settings(&self) -> Settings {
+    /// What the analysis needs to know of these controls. The user's tilt and width are applied
+    /// on top of the analysis's targets (see [`Controls::settings`]), not fed into them.
+    pub fn analysis_config(&self) -> AnalysisConfig {
+        AnalysisConfig {
+            mode: self.mode,
+            preset: self.preset,
+            analysis_mode: self.analysis,
+            target_lufs: if self.loudness_from_preset {
+                f32::NAN
+            } else {
+                self.target_lufs
+            },
+            ceiling_dbtp: self.ceiling_dbtp,
+            max_limiter_gr_db: self.max_limiting_db,
+            eq_amount: self.eq_amount,
+            tilt_db_per_oct: 0.0,
+            dynamics_amount: self.dynamics_amount,
+            width_preference: 1.0,
+            hybrid_blend: self.hybrid_blend,
+            ref_tone: self.match_tone,
+            ref_loudness: self.match_loudness,
+            ref_width: self.match_width,
+            ref_dynamics: self.match_dynamics,
+            ..AnalysisConfig::default()
+        }
+    }
+
+    /// The engine settings for these controls and the analysis's current targets: the EQ curve
+    /// is the targets' plus the user's tilt, the compressors and the leveler follow the targets,
+    /// the width is the user's times the targets'.
+    pub fn settings(&self, targets: &Targets) -> Settings {
         let mut s = Settings::neutral();
         s.input_gain_db = self.input_gain_db;
         s.eq_enabled = self.eq_enabled;
-        s.eq_gains_db = tilt_curve(self.tilt_db);
+        let tilt = tilt_curve(self.tilt_db);
+        s.eq_gains_db = std::array::from_fn(|b| {
+            (targets.eq_gains_db[b] + tilt[b]).clamp(-MAX_EQ_DB, MAX_EQ_DB)
+        });
+        s.compressor = CompressorSettings {
+            threshold_db: targets.comp_threshold_db,
+            ratio: targets.comp_ratio.max(1.0),
+            knee_db: COMP_KNEE_DB,
+            attack_ms: COMP_ATTACK_MS,
+            release_ms: COMP_RELEASE_MS,
+        };
+        s.bands = multiband_settings(&s.compressor, targets);
+        // The analysis hears the music before the input trim, so once it asks for a loudness
+        // correction the trim is taken back out of it: Input Gain then drives the chain harder
+        // while the output stays on the loudness target.
+        s.leveler_gain_db = match targets.reasons.leveler {
+            LevelerReason::TowardTarget | LevelerReason::CappedByLimiter => {
+                targets.leveler_gain_db - self.input_gain_db
+            }
+            LevelerReason::NotEnoughData | LevelerReason::Off => targets.leveler_gain_db,
+        };
         s.dynamics_enabled = self.dynamics_enabled;
         s.stereo_enabled = self.stereo_enabled;
-        s.width = self.width;
+        s.width = (self.width * targets.width).clamp(0.0, 2.0);
         s.mono_bass_hz = self.mono_bass_hz;
         s.leveler_enabled = self.leveler_enabled;
         s.limiter_enabled = self.limiter_enabled;
@@ -217,8 +246,61 @@ mod tests {
             ..Controls::default()
         };
         assert_eq!(c.target_loudness(), -16.0);
+        assert!(c.analysis_config().target_lufs.is_nan());
         c.loudness_from_preset = false;
         c.target_lufs = -9.5;
         assert_eq!(c.target_loudness(), -9.5);
+        assert_eq!(c.analysis_config().target_lufs, -9.5);
+    }
+
+    #[test]
+    fn neutral_targets_and_default_controls_leave_the_dynamics_alone() {
+        let s = Controls::default().settings(&Targets::neutral());
+        assert_eq!(s.compressor.ratio, 1.0);
+        assert_eq!(s.leveler_gain_db, 0.0);
+        assert_eq!(s.eq_gains_db, [0.0; BANDS]);
+        assert_eq!(s.width, 1.0);
+    }
+
+    #[test]
+    fn settings_follow_the_targets_plus_the_user_tilt_and_width() {
+        let mut t = Targets::neutral();
+        t.eq_gains_db = [1.0; BANDS];
+        t.comp_threshold_db = -20.0;
+        t.comp_ratio = 2.0;
+        t.leveler_gain_db = 3.5;
+        t.width = 1.2;
+        let c = Controls {
+            tilt_db: 2.0,
+            width: 0.5,
+            ..Controls::default()
+        };
+        let s = c.settings(&t);
+        let tilt = tilt_curve(2.0);
+        for (gain, t) in s.eq_gains_db.iter().zip(tilt) {
+            assert!((gain - (1.0 + t)).abs() < 1e-6);
+        }
+        assert_eq!(
+            (s.compressor.threshold_db, s.compressor.ratio),
+            (-20.0, 2.0)
+        );
+        assert_eq!(s.leveler_gain_db, 3.5);
+        assert!((s.width - 0.6).abs() < 1e-6);
+    }
+
+    #[test]
+    fn each_multiband_threshold_follows_its_bands_share_of_the_level() {
+        let mut t = Targets::neutral();
+        t.comp_threshold_db = -20.0;
+        t.comp_ratio = 2.0;
+        // All the energy in one low band and one high band, equally.
+        t.measured.band_power = [0.0; BANDS];
+        t.measured.band_power[0] = 1.0; // 20-100 Hz: the low band
+        t.measured.band_power[20] = 1.0; // 6.4-7.7 kHz: the high band
+        let s = Controls::default().settings(&t);
+        assert!((s.bands[0].threshold_db - (-20.0 - 3.0103)).abs() < 1e-3);
+        assert!((s.bands[2].threshold_db - (-20.0 - 3.0103)).abs() < 1e-3);
+        // No energy in the mid band: its threshold is not moved.
+        assert_eq!(s.bands[1].threshold_db, -20.0);
     }
 }

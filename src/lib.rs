@@ -5,10 +5,12 @@
 //! - [`controls`]: the user's choices as plain values;
 //! - [`plugin`]: the CLAP/VST3 glue (parameters, process, state).
 
+pub mod analysis;
 pub mod controls;
 pub mod dsp;
 pub mod engine;
 pub mod plugin;
+pub mod session;
 
 nice_plug::nice_export_clap!(plugin::Auralis);
 nice_plug::nice_export_vst3!(plugin::Auralis);

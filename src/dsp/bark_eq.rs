@@ -22,13 +22,13 @@
 //! Sections at exactly 0 dB are skipped, so a flat EQ is an exact pass-through. Bands whose
 //! centre lies above 0.45 fs (`bark::usable_bands`) are not realised at all. Zero latency.
 //!
-//! The cascade runs in `f64` TDF-II (see `dsp::biquad`) with both channels in lockstep inside one
-//! per-sample loop over all active sections: each section's recurrence only depends on its own
-//! previous state, so successive samples' work overlaps in the CPU and the cost is bound by
-//! arithmetic throughput rather than by the 25-deep chain of latencies.
+//! The cascade runs in `f64` TDF-II (see `dsp::biquad`) with both channels in lockstep, by the
+//! kernels of `dsp::cascade` (sections grouped so their states stay in registers, and with AVX
+//! two sections per instruction in a wavefront).
 
 use crate::dsp::bark::{self, BANDS};
 use crate::dsp::biquad::{phi, PeakDesign, StereoBiquad};
+use crate::dsp::cascade;
 use crate::dsp::sanitize;
 
 /// Samples between two coefficient updates while a gain change is in flight.
@@ -413,14 +413,8 @@ impl BarkEq {
     }
 }
 
-/// Sections per group in the cascade kernel: the states of one group stay in registers.
-const GROUP: usize = 5;
-
-/// The cascade over one chunk: the input is widened to `f64` once, each group of [`GROUP`]
-/// active sections makes one pass over the chunk with its coefficients and states held in
-/// locals (registers), and the result is narrowed back. Within a pass the per-sample chain runs
-/// through the group's sections, but each section's recurrence only waits on its own previous
-/// state, so consecutive samples overlap and the pass is throughput-bound.
+/// The cascade over one chunk: the input is widened to `f64` once, the active sections run
+/// over it in series ([`cascade::run`]), and the result is narrowed back.
 fn run_cascade(
     sections: &mut [StereoBiquad; BANDS],
     active: &[u8],
@@ -443,21 +437,7 @@ fn run_cascade(
         }
         _ => return,
     }
-    let mut groups = active.chunks_exact(GROUP);
-    for g in groups.by_ref() {
-        run_group::<GROUP>(sections, g, buf);
-    }
-    match groups.remainder() {
-        [] => {}
-        [a] => run_group::<1>(sections, &[*a], buf),
-        [a, b] => run_group::<2>(sections, &[*a, *b], buf),
-        [a, b, c] => run_group::<3>(sections, &[*a, *b, *c], buf),
-        rest => {
-            for &k in rest {
-                run_group::<1>(sections, &[k], buf);
-            }
-        }
-    }
+    cascade::run(sections, active, buf);
     match channels {
         [l, r] => {
             for ((x, a), b) in buf.iter().zip(&mut l[range.clone()]).zip(&mut r[range]) {
@@ -471,26 +451,6 @@ fn run_cascade(
             }
         }
         _ => {}
-    }
-}
-
-/// `G` sections in series over `buf`, stereo lanes in lockstep, states in locals.
-#[inline(always)]
-fn run_group<const G: usize>(
-    sections: &mut [StereoBiquad; BANDS],
-    index: &[u8],
-    buf: &mut [[f64; 2]],
-) {
-    let mut bq: [StereoBiquad; G] = std::array::from_fn(|i| sections[index[i] as usize]);
-    for x in buf.iter_mut() {
-        let mut v = *x;
-        for s in bq.iter_mut() {
-            v = s.tick(v);
-        }
-        *x = v;
-    }
-    for (i, s) in bq.iter().enumerate() {
-        sections[index[i] as usize] = *s;
     }
 }
 

@@ -254,14 +254,18 @@ impl StereoBiquad {
         }
     }
 
-    /// One sample of both lanes: `y = b0 x + s1; s1 = b1 x - a1 y + s2; s2 = b2 x - a2 y`.
+    /// One sample of both lanes: `y = b0 x + s1; s1 = (b1 x + s2) - a1 y; s2 = b2 x - a2 y`.
+    ///
+    /// Grouped so that the feedback path `y -> s1 -> y` is one multiply, one subtraction and one
+    /// addition long (`b1 x + s2` is ready before `y`): the recurrence, not the arithmetic,
+    /// bounds how fast a section runs.
     #[inline(always)]
     pub fn tick(&mut self, x: [f64; 2]) -> [f64; 2] {
         let c = self.coeffs;
         let mut y = [0.0; 2];
         for ch in 0..2 {
             y[ch] = c.b0 * x[ch] + self.s1[ch];
-            self.s1[ch] = c.b1 * x[ch] - c.a1 * y[ch] + self.s2[ch];
+            self.s1[ch] = (c.b1 * x[ch] + self.s2[ch]) - c.a1 * y[ch];
             self.s2[ch] = c.b2 * x[ch] - c.a2 * y[ch];
         }
         y
@@ -298,6 +302,153 @@ impl StereoBiquad {
             self.s1[ch] = crate::dsp::sanitize::flush_denormal_f64(self.s1[ch]);
             self.s2[ch] = crate::dsp::sanitize::flush_denormal_f64(self.s2[ch]);
         }
+    }
+}
+
+/// `L` independent sections side by side, one per lane, each lane with its own coefficients:
+/// `y_i = H_i(z) x_i`. TDF-II in `f64`, the recurrence of [`StereoBiquad`]; the lanes run in
+/// lockstep, so the compiler maps them onto SIMD registers (two lanes per SSE2 register, four
+/// per AVX register) and a stage costs about as much whatever each lane does.
+#[derive(Clone, Copy, Debug)]
+pub struct LaneBiquad<const L: usize> {
+    b0: [f64; L],
+    b1: [f64; L],
+    b2: [f64; L],
+    a1: [f64; L],
+    a2: [f64; L],
+    s1: [f64; L],
+    s2: [f64; L],
+}
+
+/// Two lanes, e.g. mid and side.
+pub type DualBiquad = LaneBiquad<2>;
+
+impl LaneBiquad<4> {
+    /// Two stereo sections side by side: lanes `[a L, a R, b L, b R]`, coefficients and states.
+    pub fn from_pair(a: &StereoBiquad, b: &StereoBiquad) -> Self {
+        let mut q = Self::new([a.coeffs, a.coeffs, b.coeffs, b.coeffs]);
+        q.s1 = [a.s1[0], a.s1[1], b.s1[0], b.s1[1]];
+        q.s2 = [a.s2[0], a.s2[1], b.s2[0], b.s2[1]];
+        q
+    }
+
+    /// Writes the states back into the two stereo sections of [`Self::from_pair`].
+    pub fn store_pair(&self, a: &mut StereoBiquad, b: &mut StereoBiquad) {
+        a.s1 = [self.s1[0], self.s1[1]];
+        a.s2 = [self.s2[0], self.s2[1]];
+        b.s1 = [self.s1[2], self.s1[3]];
+        b.s2 = [self.s2[2], self.s2[3]];
+    }
+}
+
+impl<const L: usize> Default for LaneBiquad<L> {
+    /// Every lane passes its input unchanged.
+    fn default() -> Self {
+        Self::new([BiquadCoeffs::IDENTITY; L])
+    }
+}
+
+impl<const L: usize> LaneBiquad<L> {
+    pub fn new(lanes: [BiquadCoeffs; L]) -> Self {
+        let mut s = Self {
+            b0: [0.0; L],
+            b1: [0.0; L],
+            b2: [0.0; L],
+            a1: [0.0; L],
+            a2: [0.0; L],
+            s1: [0.0; L],
+            s2: [0.0; L],
+        };
+        s.set_coeffs(lanes);
+        s
+    }
+
+    /// Sets each lane's coefficients; the states stay.
+    pub fn set_coeffs(&mut self, lanes: [BiquadCoeffs; L]) {
+        self.b0 = lanes.map(|c| c.b0);
+        self.b1 = lanes.map(|c| c.b1);
+        self.b2 = lanes.map(|c| c.b2);
+        self.a1 = lanes.map(|c| c.a1);
+        self.a2 = lanes.map(|c| c.a2);
+    }
+
+    /// One sample of every lane, the same recurrence as [`StereoBiquad::tick`].
+    #[inline(always)]
+    pub fn tick(&mut self, x: [f64; L]) -> [f64; L] {
+        let mut y = [0.0; L];
+        for ch in 0..L {
+            y[ch] = self.b0[ch] * x[ch] + self.s1[ch];
+            self.s1[ch] = (self.b1[ch] * x[ch] + self.s2[ch]) - self.a1[ch] * y[ch];
+            self.s2[ch] = self.b2[ch] * x[ch] - self.a2[ch] * y[ch];
+        }
+        y
+    }
+
+    /// The coefficients `[b0, b1, b2, a1, a2]` and the states `[s1, s2]`, each lane by lane (for
+    /// kernels that hold them in SIMD registers).
+    pub fn parts(&self) -> ([[f64; L]; 5], [[f64; L]; 2]) {
+        (
+            [self.b0, self.b1, self.b2, self.a1, self.a2],
+            [self.s1, self.s2],
+        )
+    }
+
+    /// Sets the states `[s1, s2]` lane by lane (see [`Self::parts`]).
+    pub fn set_states(&mut self, states: [[f64; L]; 2]) {
+        [self.s1, self.s2] = states;
+    }
+
+    /// Clears the states.
+    pub fn reset(&mut self) {
+        self.s1 = [0.0; L];
+        self.s2 = [0.0; L];
+    }
+
+    /// Flushes states that decayed into the denormal range.
+    pub fn flush_denormals(&mut self) {
+        for ch in 0..L {
+            self.s1[ch] = crate::dsp::sanitize::flush_denormal_f64(self.s1[ch]);
+            self.s2[ch] = crate::dsp::sanitize::flush_denormal_f64(self.s2[ch]);
+        }
+    }
+}
+
+/// Runs the cascade `sections` over the lane pair `(a, b)` in place, widening to `f64` per
+/// sample. The sections are copied into locals for the pass so their states stay in registers;
+/// each section's recurrence only waits on its own state, so successive samples overlap.
+pub fn run_dual_cascade<const N: usize>(
+    sections: &mut [DualBiquad; N],
+    a: &mut [f32],
+    b: &mut [f32],
+) {
+    let mut s = *sections;
+    for (x, y) in a.iter_mut().zip(b.iter_mut()) {
+        let mut v = [*x as f64, *y as f64];
+        for sec in s.iter_mut() {
+            v = sec.tick(v);
+        }
+        *x = v[0] as f32;
+        *y = v[1] as f32;
+    }
+    for sec in s.iter_mut() {
+        sec.flush_denormals();
+    }
+    *sections = s;
+}
+
+/// True if the CPU runs AVX (256-bit registers: four `f64` lanes per instruction). Kernels
+/// written as plain lane loops are compiled twice, with and without AVX, and pick at run time;
+/// both perform the same IEEE operations (no fused multiply-add), so their results are
+/// identical.
+#[inline]
+pub fn has_avx() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
     }
 }
 

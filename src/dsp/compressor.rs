@@ -119,7 +119,6 @@ pub struct Compressor {
     envelope_db: f32,
     /// Mean square of the RMS detector.
     mean_square: f32,
-    levels: Vec<f32>,
     gains: Vec<f32>,
 }
 
@@ -142,7 +141,6 @@ impl Compressor {
             rms_coef: 0.0,
             envelope_db: 0.0,
             mean_square: 0.0,
-            levels: vec![0.0; max_block],
             gains: vec![1.0; max_block],
         };
         c.update();
@@ -249,27 +247,42 @@ impl Compressor {
     /// Stages 1-4 on a detector signal: writes the linear gain (makeup included) for each sample
     /// into `gains` (at most `max_block` long). A non-finite detector sample counts as silence.
     pub fn gain_curve(&mut self, sidechain: &[&[f32]], gains: &mut [f32]) {
+        let idle = self.wanted_reduction(sidechain, gains);
+        if idle && self.envelope_db == 0.0 {
+            // Nothing to reduce and nothing releasing: the envelope stays exactly at 0 dB.
+            gains.fill(self.makeup_gain());
+            return;
+        }
+        self.smooth(gains);
+        self.to_gain(gains);
+    }
+
+    /// Stages 1-2: writes the wanted reduction `x_L = x_G - y_G` in dB for each sample of the
+    /// detector signal into `out` (at most `max_block` long). Returns true if it is 0 throughout
+    /// (the block never reaches the knee), in which case the logarithms were skipped.
+    pub fn wanted_reduction(&mut self, sidechain: &[&[f32]], out: &mut [f32]) -> bool {
         if self.needs_update {
             self.update();
         }
-        let len = gains.len();
-        let levels = &mut self.levels[..len];
+        let len = out.len();
         let (l, r) = match sidechain {
             [l, r] => (&l[..len], &r[..len]),
             [m] => (&m[..len], &m[..len]),
             _ => {
-                gains.fill(1.0);
-                return;
+                out.fill(0.0);
+                return true;
             }
         };
-        // 1. Detection, in log2 units of amplitude.
-        match self.detection {
+        // 1. Detection, in log2 units of amplitude: first the linear level (amplitude, or mean
+        // square for RMS), then its logarithm.
+        let levels = out;
+        let log_scale = match self.detection {
             Detection::Peak => {
                 for ((lv, a), b) in levels.iter_mut().zip(l).zip(r) {
                     let p = a.abs().max(b.abs());
-                    let p = if p.is_finite() { p } else { 0.0 };
-                    *lv = fast_log2(p.max(1.0e-10));
+                    *lv = if p.is_finite() { p } else { 0.0 };
                 }
+                1.0
             }
             Detection::Rms => {
                 let c = self.rms_coef;
@@ -281,31 +294,79 @@ impl Compressor {
                     *lv = ms;
                 }
                 self.mean_square = sanitize::flush_denormal(ms);
-                for lv in levels.iter_mut() {
-                    *lv = 0.5 * fast_log2(lv.max(1.0e-20));
-                }
+                0.5
             }
+        };
+        let (t, ratio, w) = (self.threshold_db, self.ratio, self.knee_db);
+        // Below `t - w/2` the curve is the identity and the reduction exactly 0. If the block's
+        // largest level stays 0.01 dB under that (a margin far above the logarithm's error),
+        // every sample would give 0: skip the logarithms.
+        let floor = if log_scale == 1.0 { 1.0e-10 } else { 1.0e-20 };
+        let peak = levels.iter().fold(0.0f32, |m, &v| m.max(v));
+        let peak_db = log_scale * fast_log2(peak.max(floor)) * DB_PER_LOG2;
+        if 2.0 * (peak_db - t) < -w - 0.02 {
+            levels.fill(0.0);
+            return true;
+        }
+        for lv in levels.iter_mut() {
+            *lv = log_scale * fast_log2(lv.max(floor));
         }
         // 2. Gain computer: the wanted reduction x_L = x_G - y_G in dB.
-        let (t, ratio, w) = (self.threshold_db, self.ratio, self.knee_db);
         for lv in levels.iter_mut() {
             let x = *lv * DB_PER_LOG2;
             *lv = x - gain_computer_db(x, t, ratio, w);
         }
-        // 3. Ballistics: smooth branching peak detector on the reduction.
-        let (aa, ar) = (self.attack_coef, self.release_coef);
-        let mut env = self.envelope_db;
-        for (g, &x) in gains.iter_mut().zip(levels.iter()) {
-            let a = if x > env { aa } else { ar };
-            env = x + a * (env - x);
-            *g = env;
-        }
-        self.envelope_db = sanitize::flush_denormal(env);
-        // 4. Makeup and back to a linear gain.
+        false
+    }
+
+    /// Stage 3 in place: the wanted reduction in, the smoothed reduction `y_L` out.
+    pub fn smooth(&mut self, reduction: &mut [f32]) {
+        smooth_reductions([self], [reduction]);
+    }
+
+    /// Stage 4 in place: the smoothed reduction in dB in, the linear gain with makeup out.
+    pub fn to_gain(&self, reduction: &mut [f32]) {
         let makeup = self.makeup_db;
-        for g in gains.iter_mut() {
+        for g in reduction.iter_mut() {
             *g = fast_exp2((makeup - *g) * (1.0 / DB_PER_LOG2));
         }
+    }
+
+    /// The linear gain with no reduction: the makeup alone, as [`Self::to_gain`] computes it.
+    pub fn makeup_gain(&self) -> f32 {
+        fast_exp2(self.makeup_db * (1.0 / DB_PER_LOG2))
+    }
+
+    /// True if the envelope is at rest (no reduction in progress).
+    pub fn is_at_rest(&self) -> bool {
+        self.envelope_db == 0.0
+    }
+}
+
+/// Stage 3 for `N` compressors at once, each on its own reduction curve (in place; all of the
+/// same length): the smooth branching peak detector
+/// `y[n] = x[n] + a (y[n-1] - x[n])`, `a = a_A` if `x[n] > y[n-1]` else `a_R`.
+///
+/// Each recurrence waits on its previous sample, so one runs at the latency of its few
+/// operations per sample; running the `N` independent ones in the same loop overlaps them.
+pub fn smooth_reductions<const N: usize>(comps: [&mut Compressor; N], curves: [&mut [f32]; N]) {
+    let len = curves.iter().map(|c| c.len()).min().unwrap_or(0);
+    let aa: [f32; N] = std::array::from_fn(|k| comps[k].attack_coef);
+    let ar: [f32; N] = std::array::from_fn(|k| comps[k].release_coef);
+    let mut env: [f32; N] = std::array::from_fn(|k| comps[k].envelope_db);
+    let curves = curves.map(|c| &mut c[..len]);
+    // Samples outermost, bands innermost: the N recurrences advance together.
+    #[allow(clippy::needless_range_loop)]
+    for n in 0..len {
+        for k in 0..N {
+            let x = curves[k][n];
+            let a = if x > env[k] { aa[k] } else { ar[k] };
+            env[k] = x + a * (env[k] - x);
+            curves[k][n] = env[k];
+        }
+    }
+    for (c, e) in comps.into_iter().zip(env) {
+        c.envelope_db = sanitize::flush_denormal(e);
     }
 }
 

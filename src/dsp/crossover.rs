@@ -11,9 +11,12 @@
 //! band also goes through `AP2` (the all pass of the second split), so that
 //! `low + mid + high = AP2 (LP1^2 + HP1^2) x = AP2 AP1 x`: a flat magnitude response, only phase
 //! rotates. All nine sections run in one per-sample loop with both channels in lockstep
-//! (`f64` TDF-II, see `dsp::biquad`).
+//! (`f64` TDF-II, see `dsp::biquad`), grouped by the tree's depth into four-lane stages:
+//! `[LP1 | HP1]` twice on `[x, x]`, then `[LP2 | HP2]` twice on `[rest, rest]` and `AP2` on
+//! `low` (each `|` half holding both channels). With AVX (detected at run time) a four-lane
+//! stage is one instruction per operation, so the nine sections cost about five.
 
-use crate::dsp::biquad::{BiquadCoeffs, StereoBiquad};
+use crate::dsp::biquad::{has_avx, BiquadCoeffs, LaneBiquad};
 use std::f64::consts::FRAC_1_SQRT_2;
 
 /// Index of each band in [`Crossover3::band_response_db`].
@@ -28,11 +31,14 @@ pub struct Crossover3 {
     low_mid_hz: f32,
     mid_high_hz: f32,
     needs_update: bool,
-    lp1: [StereoBiquad; 2],
-    hp1: [StereoBiquad; 2],
-    lp2: [StereoBiquad; 2],
-    hp2: [StereoBiquad; 2],
-    ap2: StereoBiquad,
+    /// The realised designs: `LP1`, `HP1`, `LP2`, `HP2`, `AP2`.
+    coeffs: [BiquadCoeffs; 5],
+    /// `[LP1 L, LP1 R, HP1 L, HP1 R]`, two sections deep: `x` in, `[low, rest]` out.
+    first: [LaneBiquad<4>; 2],
+    /// `[LP2 L, LP2 R, HP2 L, HP2 R]`, two sections deep: `rest` in, `[mid, high]` out.
+    second: [LaneBiquad<4>; 2],
+    /// `AP2` on both channels of the low band.
+    ap2: LaneBiquad<2>,
 }
 
 impl Crossover3 {
@@ -44,10 +50,9 @@ impl Crossover3 {
             low_mid_hz: 120.0,
             mid_high_hz: 2_500.0,
             needs_update: true,
-            lp1: Default::default(),
-            hp1: Default::default(),
-            lp2: Default::default(),
-            hp2: Default::default(),
+            coeffs: [BiquadCoeffs::IDENTITY; 5],
+            first: Default::default(),
+            second: Default::default(),
             ap2: Default::default(),
         };
         x.update();
@@ -82,40 +87,62 @@ impl Crossover3 {
     }
 
     pub fn reset(&mut self) {
-        for s in self.sections_mut() {
+        for s in self.first.iter_mut().chain(self.second.iter_mut()) {
             s.reset();
         }
+        self.ap2.reset();
     }
 
-    fn sections_mut(&mut self) -> impl Iterator<Item = &mut StereoBiquad> {
-        self.lp1
-            .iter_mut()
-            .chain(self.hp1.iter_mut())
-            .chain(self.lp2.iter_mut())
-            .chain(self.hp2.iter_mut())
-            .chain(std::iter::once(&mut self.ap2))
+    fn flush_denormals(&mut self) {
+        for s in self.first.iter_mut().chain(self.second.iter_mut()) {
+            s.flush_denormals();
+        }
+        self.ap2.flush_denormals();
+    }
+
+    /// The two split frequencies as realised: kept between 10 Hz and 0.45 fs.
+    fn realised_hz(&self) -> (f64, f64) {
+        let top = 0.45 * self.sample_rate as f64;
+        (
+            (self.low_mid_hz as f64).clamp(10.0, top),
+            (self.mid_high_hz as f64).clamp(10.0, top),
+        )
+    }
+
+    /// The all passes the three bands sum to: `low + mid + high = AP2 AP1 x` (see the module
+    /// doc), `AP_i` the cookbook all pass with `Q = 1/sqrt 2` at split `i`. Running these two
+    /// sections gives the bands' sum without splitting.
+    pub fn all_pass_coeffs(&self) -> [BiquadCoeffs; 2] {
+        let fs = self.sample_rate as f64;
+        let (f1, f2) = self.realised_hz();
+        [
+            BiquadCoeffs::all_pass(f1, FRAC_1_SQRT_2, fs),
+            BiquadCoeffs::all_pass(f2, FRAC_1_SQRT_2, fs),
+        ]
     }
 
     fn update(&mut self) {
         self.needs_update = false;
         let fs = self.sample_rate as f64;
-        let top = 0.45 * fs;
-        let f1 = (self.low_mid_hz as f64).clamp(10.0, top);
-        let f2 = (self.mid_high_hz as f64).clamp(10.0, top);
+        let (f1, f2) = self.realised_hz();
         let q = FRAC_1_SQRT_2;
-        for s in self.lp1.iter_mut() {
-            s.coeffs = BiquadCoeffs::low_pass(f1, q, fs);
+        let (lp1, hp1) = (
+            BiquadCoeffs::low_pass(f1, q, fs),
+            BiquadCoeffs::high_pass(f1, q, fs),
+        );
+        let (lp2, hp2) = (
+            BiquadCoeffs::low_pass(f2, q, fs),
+            BiquadCoeffs::high_pass(f2, q, fs),
+        );
+        let ap2 = BiquadCoeffs::all_pass(f2, q, fs);
+        self.coeffs = [lp1, hp1, lp2, hp2, ap2];
+        for s in self.first.iter_mut() {
+            s.set_coeffs([lp1, lp1, hp1, hp1]);
         }
-        for s in self.hp1.iter_mut() {
-            s.coeffs = BiquadCoeffs::high_pass(f1, q, fs);
+        for s in self.second.iter_mut() {
+            s.set_coeffs([lp2, lp2, hp2, hp2]);
         }
-        for s in self.lp2.iter_mut() {
-            s.coeffs = BiquadCoeffs::low_pass(f2, q, fs);
-        }
-        for s in self.hp2.iter_mut() {
-            s.coeffs = BiquadCoeffs::high_pass(f2, q, fs);
-        }
-        self.ap2.coeffs = BiquadCoeffs::all_pass(f2, q, fs);
+        self.ap2.set_coeffs([ap2; 2]);
     }
 
     /// Magnitude in dB of one band's path (`LOW`, `MID` or `HIGH`) at `f` Hz, from the realised
@@ -125,27 +152,13 @@ impl Crossover3 {
             self.update();
         }
         let (f, fs) = (f as f64, self.sample_rate as f64);
-        let db = |s: &StereoBiquad| s.coeffs.magnitude_db(f, fs);
+        let [lp1, hp1, lp2, hp2, ap2] = self.coeffs.map(|c| c.magnitude_db(f, fs));
         let v = match band {
-            LOW => 2.0 * db(&self.lp1[0]) + db(&self.ap2),
-            MID => 2.0 * db(&self.hp1[0]) + 2.0 * db(&self.lp2[0]),
-            _ => 2.0 * db(&self.hp1[0]) + 2.0 * db(&self.hp2[0]),
+            LOW => 2.0 * lp1 + ap2,
+            MID => 2.0 * hp1 + 2.0 * lp2,
+            _ => 2.0 * hp1 + 2.0 * hp2,
         };
         v as f32
-    }
-
-    /// One stereo sample through the nine sections: `[low, mid, high]`.
-    #[inline(always)]
-    fn tick(&mut self, x: [f64; 2]) -> [[f64; 2]; 3] {
-        let low = self.lp1[0].tick(x);
-        let low = self.lp1[1].tick(low);
-        let rest = self.hp1[0].tick(x);
-        let rest = self.hp1[1].tick(rest);
-        let mid = self.lp2[0].tick(rest);
-        let mid = self.lp2[1].tick(mid);
-        let high = self.hp2[0].tick(rest);
-        let high = self.hp2[1].tick(high);
-        [self.ap2.tick(low), mid, high]
     }
 
     /// Splits `input` (1 or 2 channels) into `bands[LOW]`, `bands[MID]`, `bands[HIGH]`, each with
@@ -155,7 +168,10 @@ impl Crossover3 {
         if self.needs_update {
             self.update();
         }
-        if !input.iter().all(|c| c.iter().all(|x| x.is_finite())) {
+        if !input
+            .iter()
+            .all(|c| c.iter().fold(true, |ok, x| ok & x.is_finite()))
+        {
             self.reset();
             for band in bands.iter_mut() {
                 for ch in band.iter_mut() {
@@ -164,47 +180,106 @@ impl Crossover3 {
             }
             return;
         }
-        let [[l0, r0], [l1, r1], [l2, r2]] = bands;
-        match input {
-            [l, r] => {
-                let len = l.len();
-                let (l, r) = (&l[..len], &r[..len]);
-                let (l0, r0, l1, r1) = (
-                    &mut l0[..len],
-                    &mut r0[..len],
-                    &mut l1[..len],
-                    &mut r1[..len],
-                );
-                let (l2, r2) = (&mut l2[..len], &mut r2[..len]);
-                for n in 0..len {
-                    let y = self.tick([l[n] as f64, r[n] as f64]);
-                    l0[n] = y[0][0] as f32;
-                    r0[n] = y[0][1] as f32;
-                    l1[n] = y[1][0] as f32;
-                    r1[n] = y[1][1] as f32;
-                    l2[n] = y[2][0] as f32;
-                    r2[n] = y[2][1] as f32;
-                }
-            }
-            [m] => {
-                for (((a, o0), o1), o2) in m
-                    .iter()
-                    .zip(l0.iter_mut())
-                    .zip(l1.iter_mut())
-                    .zip(l2.iter_mut())
-                {
-                    let y = self.tick([*a as f64, 0.0]);
-                    *o0 = y[0][0] as f32;
-                    *o1 = y[1][0] as f32;
-                    *o2 = y[2][0] as f32;
-                }
-            }
-            _ => {}
+        let (l, r, stereo) = match input {
+            [l, r] => (*l, *r, true),
+            // Mono runs in the left lanes with silence in the right ones.
+            [m] => (*m, &[][..], false),
+            _ => return,
+        };
+        let mut states = Stages {
+            first: self.first,
+            second: self.second,
+            ap2: self.ap2,
+        };
+        #[cfg(target_arch = "x86_64")]
+        if has_avx() {
+            // SAFETY: the CPU supports AVX, checked just above.
+            unsafe { split_avx(&mut states, l, r, stereo, bands) };
+        } else {
+            split_lanes(&mut states, l, r, stereo, bands);
         }
-        for s in self.sections_mut() {
-            s.flush_denormals();
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = has_avx;
+            split_lanes(&mut states, l, r, stereo, bands);
+        }
+        self.first = states.first;
+        self.second = states.second;
+        self.ap2 = states.ap2;
+        self.flush_denormals();
+    }
+}
+
+/// The filter states of one split, copied into locals for a pass.
+#[derive(Clone, Copy)]
+struct Stages {
+    first: [LaneBiquad<4>; 2],
+    second: [LaneBiquad<4>; 2],
+    ap2: LaneBiquad<2>,
+}
+
+impl Stages {
+    /// One stereo sample through the nine sections: `[low, mid, high]`, each `[L, R]`.
+    #[inline(always)]
+    fn tick(&mut self, l: f64, r: f64) -> [[f64; 2]; 3] {
+        let [f0, f1] = &mut self.first;
+        let y = f1.tick(f0.tick([l, r, l, r]));
+        let [s0, s1] = &mut self.second;
+        let z = s1.tick(s0.tick([y[2], y[3], y[2], y[3]]));
+        let low = self.ap2.tick([y[0], y[1]]);
+        [low, [z[0], z[1]], [z[2], z[3]]]
+    }
+}
+
+/// [`split_lanes`] compiled for AVX.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn split_avx(
+    st: &mut Stages,
+    l: &[f32],
+    r: &[f32],
+    stereo: bool,
+    bands: &mut [[&mut [f32]; 2]; 3],
+) {
+    split_lanes(st, l, r, stereo, bands)
+}
+
+/// The per-sample loop of [`Crossover3::split`] (`r` is ignored unless `stereo`).
+#[inline(always)]
+fn split_lanes(
+    st_out: &mut Stages,
+    l: &[f32],
+    r: &[f32],
+    stereo: bool,
+    bands: &mut [[&mut [f32]; 2]; 3],
+) {
+    let len = l.len();
+    // A local copy, so the states can live in registers for the pass.
+    let mut local = *st_out;
+    let st = &mut local;
+    let [[l0, r0], [l1, r1], [l2, r2]] = bands;
+    let (l0, l1, l2) = (&mut l0[..len], &mut l1[..len], &mut l2[..len]);
+    if stereo {
+        let r = &r[..len];
+        let (r0, r1, r2) = (&mut r0[..len], &mut r1[..len], &mut r2[..len]);
+        for n in 0..len {
+            let y = st.tick(l[n] as f64, r[n] as f64);
+            l0[n] = y[0][0] as f32;
+            r0[n] = y[0][1] as f32;
+            l1[n] = y[1][0] as f32;
+            r1[n] = y[1][1] as f32;
+            l2[n] = y[2][0] as f32;
+            r2[n] = y[2][1] as f32;
+        }
+    } else {
+        for n in 0..len {
+            let y = st.tick(l[n] as f64, 0.0);
+            l0[n] = y[0][0] as f32;
+            l1[n] = y[1][0] as f32;
+            l2[n] = y[2][0] as f32;
         }
     }
+    *st_out = local;
 }
 
 #[cfg(test)]

@@ -7,13 +7,20 @@
 //!
 //! `Δ = clamp((target − current) · (1 − exp(−32 / (τ·fs))), −rate·32/fs, +rate·32/fs)`,
 //!
-//! and the gain within the 32 samples follows a straight line in dB
-//! ([`super::smoothed_gain::fill_db_ramp`]), so no sample moves by more than `rate / fs` dB. A one-pole
+//! and the gain within the 32 samples follows a straight line in dB (a constant per-sample
+//! ratio, landing exactly on the period's end), so no sample moves by more than `rate / fs` dB.
+//! The periods are counted in absolute samples, carried across calls, so the output does not
+//! depend on how the audio is split into blocks. A one-pole
 //! step never passes its target, so there is no overshoot; within 0.001 dB it snaps onto it, and a
 //! 0 dB resting gain leaves the samples untouched (bit-exact).
 
-use super::smoothed_gain::fill_db_ramp;
-use super::{db_to_gain, sanitize};
+use super::sanitize;
+
+/// Decibels to a gain in double precision: the glide multiplies by a per-sample ratio, and in
+/// double precision 32 products land on the period's end to far below a float's resolution.
+fn db_to_gain_f64(db: f32) -> f64 {
+    10f64.powf(db as f64 / 20.0)
+}
 
 /// Samples between two updates of the glide.
 const CONTROL_PERIOD: usize = 32;
@@ -22,8 +29,8 @@ const SNAP_DB: f32 = 1.0e-3;
 
 /// A slew-limited gain toward a loudness correction.
 pub struct Leveler {
-    gains: Vec<f32>,
-    max_block: usize,
+    /// Per-sample gains of the current control period.
+    gains: [f32; CONTROL_PERIOD],
     max_sample_rate: f32,
     sample_rate: f32,
     correction_db: f32,
@@ -37,16 +44,22 @@ pub struct Leveler {
     pole: f32,
     dirty: bool,
     // State.
+    /// The gain in dB at the last control-period boundary.
     current_db: f32,
+    /// The gain now (linear), its per-sample ratio in this period, and where the period ends.
+    gain: f64,
+    ratio: f64,
+    period_end_db: f32,
+    /// Samples into the current control period.
+    phase: usize,
 }
 
 impl Leveler {
     /// A leveler at 0 dB for up to `max_sample_rate` and blocks of `max_block` samples (the gain
     /// is common to all channels).
-    pub fn new(max_sample_rate: f32, max_block: usize, _channels: usize) -> Self {
+    pub fn new(max_sample_rate: f32, _max_block: usize, _channels: usize) -> Self {
         let mut l = Self {
-            gains: vec![1.0; max_block.max(1)],
-            max_block: max_block.max(1),
+            gains: [1.0; CONTROL_PERIOD],
             max_sample_rate,
             sample_rate: max_sample_rate,
             correction_db: 0.0,
@@ -59,6 +72,10 @@ impl Leveler {
             pole: 0.0,
             dirty: true,
             current_db: 0.0,
+            gain: 1.0,
+            ratio: 1.0,
+            period_end_db: 0.0,
+            phase: 0,
         };
         l.recompute();
         l
@@ -130,6 +147,10 @@ impl Leveler {
     pub fn reset(&mut self) {
         self.recompute();
         self.current_db = self.target_db;
+        self.period_end_db = self.target_db;
+        self.gain = db_to_gain_f64(self.target_db);
+        self.ratio = 1.0;
+        self.phase = 0;
     }
 
     fn recompute(&mut self) {
@@ -152,43 +173,70 @@ impl Leveler {
         let len = channels.iter().map(|c| c.len()).min().unwrap_or(0);
         let mut start = 0;
         while start < len {
-            let n = (len - start).min(self.max_block);
-            let still = self.current_db == self.target_db;
-            if still {
-                if self.current_db != 0.0 {
-                    let g = db_to_gain(self.current_db);
+            if self.phase == 0 {
+                self.begin_period();
+            }
+            // The control periods are counted across calls: the gain at every sample is the
+            // same however the audio is split into blocks.
+            let m = (len - start).min(CONTROL_PERIOD - self.phase);
+            let end = start + m;
+            if self.ratio == 1.0 {
+                if self.gain != 1.0 {
+                    let g = self.gain as f32;
                     for ch in channels.iter_mut() {
-                        for x in ch[start..start + n].iter_mut() {
+                        for x in ch[start..end].iter_mut() {
                             *x *= g;
                         }
                     }
                 }
             } else {
-                let mut i = 0;
-                while i < n {
-                    let m = (n - i).min(CONTROL_PERIOD);
-                    // A partial period moves proportionally less.
-                    let frac = m as f32 / CONTROL_PERIOD as f32;
-                    let err = self.target_db - self.current_db;
-                    let lim = self.max_step_db * frac;
-                    let step = (err * self.pole * frac).clamp(-lim, lim);
-                    let next = if (err - step).abs() < SNAP_DB && err.abs() <= lim {
-                        self.target_db
+                let gains = &mut self.gains[..m];
+                let mut g = self.gain;
+                for (k, slot) in gains.iter_mut().enumerate() {
+                    g = if self.phase + k + 1 == CONTROL_PERIOD {
+                        // Land exactly on the period's end, so rounding never accumulates.
+                        db_to_gain_f64(self.period_end_db)
                     } else {
-                        self.current_db + step
+                        g * self.ratio
                     };
-                    fill_db_ramp(&mut self.gains[i..i + m], self.current_db, next);
-                    self.current_db = next;
-                    i += m;
+                    *slot = g as f32;
                 }
+                self.gain = g;
                 for ch in channels.iter_mut() {
-                    for (x, &g) in ch[start..start + n].iter_mut().zip(&self.gains[..n]) {
+                    for (x, &g) in ch[start..end].iter_mut().zip(gains.iter()) {
                         *x *= g;
                     }
                 }
             }
-            start += n;
+            self.phase = (self.phase + m) % CONTROL_PERIOD;
+            if self.phase == 0 {
+                self.current_db = self.period_end_db;
+            }
+            start = end;
         }
+    }
+
+    /// Decides where the gain is at the end of the control period that starts now, and the
+    /// per-sample ratio (a straight line in dB) that takes it there.
+    fn begin_period(&mut self) {
+        let err = self.target_db - self.current_db;
+        let next = if err == 0.0 {
+            self.current_db
+        } else {
+            let lim = self.max_step_db;
+            let step = (err * self.pole).clamp(-lim, lim);
+            if (err - step).abs() < SNAP_DB && err.abs() <= lim {
+                self.target_db
+            } else {
+                self.current_db + step
+            }
+        };
+        self.period_end_db = next;
+        self.ratio = if next == self.current_db {
+            1.0
+        } else {
+            db_to_gain_f64((next - self.current_db) / CONTROL_PERIOD as f32)
+        };
     }
 }
 
@@ -277,5 +325,34 @@ mod tests {
         l.process(&mut [&mut a]);
         assert_eq!(a[5], 0.0);
         assert!(a.iter().all(|x| x.is_finite()));
+    }
+
+    #[test]
+    fn the_glide_does_not_depend_on_the_block_split() {
+        let fs = 44_100.0;
+        let render = |blocks: &[usize]| {
+            let mut l = Leveler::new(fs, 512, 1);
+            l.set_correction_db(7.5);
+            let mut out = Vec::new();
+            // 400 stretches of 100 samples, each cut into `blocks`.
+            for stretch in 0..400 {
+                if stretch == 150 {
+                    l.set_correction_db(-2.0);
+                }
+                for &n in blocks {
+                    let mut x = vec![0.5f32; n];
+                    l.process(&mut [&mut x]);
+                    out.extend(x);
+                }
+            }
+            out
+        };
+        let a = render(&[100]);
+        let b = render(&[1, 7, 92]);
+        // Both change their request after 15,000 samples, so they must agree sample for sample.
+        assert_eq!(a.len(), b.len());
+        assert_eq!(a.iter().zip(&b).position(|(x, y)| x != y), None);
+        // And the gain did glide up, then down.
+        assert!(a[14_999] > 0.5 * 1.05 && *a.last().unwrap() < 0.5);
     }
 }

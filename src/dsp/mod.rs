@@ -13,6 +13,7 @@
 pub mod bark;
 pub mod bark_eq;
 pub mod biquad;
+pub mod cascade;
 pub mod compressor;
 pub mod crossover;
 pub mod delay_line;

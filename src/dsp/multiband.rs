@@ -2,8 +2,13 @@
 //! sum flat) feeding one stereo-linked [`Compressor`] per band, the bands summed back with unity
 //! gain. With no band compressing, the output is the input through the crossover's all pass:
 //! flat magnitude, phase rotated around the two crossover frequencies. Zero latency.
+//!
+//! The three compressors' stages run band by band where they vectorise (detection, gain
+//! computer, conversion to a linear gain), but their ballistics, a serial recurrence per band,
+//! run in one loop ([`smooth_reductions`]) so the three overlap, and the gains are applied while
+//! the bands are summed back: `y = g_low low + g_mid mid + g_high high`.
 
-use crate::dsp::compressor::{Compressor, Detection};
+use crate::dsp::compressor::{smooth_reductions, Compressor, Detection};
 use crate::dsp::crossover::Crossover3;
 use crate::dsp::sanitize;
 
@@ -15,6 +20,8 @@ pub struct MultibandCompressor {
     compressors: [Compressor; BANDS],
     /// Band signals: `[band][channel][sample]`.
     buffers: [[Vec<f32>; 2]; BANDS],
+    /// Per band: the wanted reduction, then the smoothed one, then the linear gain.
+    gains: [Vec<f32>; BANDS],
 }
 
 impl MultibandCompressor {
@@ -25,6 +32,7 @@ impl MultibandCompressor {
                 Compressor::new(max_sample_rate, max_block, channels)
             }),
             buffers: std::array::from_fn(|_| [vec![0.0; max_block], vec![0.0; max_block]]),
+            gains: std::array::from_fn(|_| vec![1.0; max_block]),
         }
     }
 
@@ -102,19 +110,54 @@ impl MultibandCompressor {
             };
             self.crossover.split(&input[..nch], &mut bands);
         }
-        for (comp, band) in self.compressors.iter_mut().zip(self.buffers.iter_mut()) {
+        // Stages 1-2 per band (self-detected, as `Compressor::process`).
+        let mut rest = [false; BANDS];
+        for ((comp, band), (gains, rest)) in self
+            .compressors
+            .iter_mut()
+            .zip(self.buffers.iter_mut())
+            .zip(self.gains.iter_mut().zip(rest.iter_mut()))
+        {
             let [l, r] = band;
             let mut chans: [&mut [f32]; 2] = [&mut l[..len], &mut r[..len]];
-            comp.process(&mut chans[..nch]);
+            // The check vectorises; the replacement runs only if needed (a band overflowing f32).
+            if !sanitize::all_finite(&chans[..nch]) {
+                sanitize::replace_non_finite(&mut chans[..nch]);
+                comp.reset();
+            }
+            let [l, r] = chans;
+            let detector: [&[f32]; 2] = [l, r];
+            let idle = comp.wanted_reduction(&detector[..nch], &mut gains[..len]);
+            // An idle block on an envelope at rest leaves the envelope exactly at 0 dB.
+            *rest = idle && comp.is_at_rest();
         }
+        // Stage 3 for the three bands together, then stage 4 per band.
+        {
+            let [c0, c1, c2] = &mut self.compressors;
+            let [g0, g1, g2] = &mut self.gains;
+            smooth_reductions(
+                [c0, c1, c2],
+                [&mut g0[..len], &mut g1[..len], &mut g2[..len]],
+            );
+        }
+        for ((comp, gains), rest) in self.compressors.iter().zip(self.gains.iter_mut()).zip(rest) {
+            if rest {
+                gains[..len].fill(comp.makeup_gain());
+            } else {
+                comp.to_gain(&mut gains[..len]);
+            }
+        }
+        // Apply the gains while summing the bands back.
+        let [g0, g1, g2] = &self.gains;
+        let (g0, g1, g2) = (&g0[..len], &g1[..len], &g2[..len]);
         for (ch, out) in channels.iter_mut().enumerate().take(nch) {
             let (a, b, c) = (
                 &self.buffers[0][ch][..len],
                 &self.buffers[1][ch][..len],
                 &self.buffers[2][ch][..len],
             );
-            for (((o, x), y), z) in out.iter_mut().zip(a).zip(b).zip(c) {
-                *o = x + y + z;
+            for (n, o) in out.iter_mut().enumerate() {
+                *o = a[n] * g0[n] + b[n] * g1[n] + c[n] * g2[n];
             }
         }
     }

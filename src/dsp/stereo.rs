@@ -3,11 +3,18 @@
 //! `M = (L + R)/2`, `S = (L - R)/2`; `L = M + S`, `R = M - S`.
 //!
 //! - **Mono bass**: below `mono_bass_hz` the side is removed by an LR4 high pass (24 dB/oct); the
-//!   mid goes through the matching LR4 low + high pass sum (an all pass, see `dsp::crossover`) so
-//!   mid and side keep the same phase above the corner.
-//! - **Width per band**: mid and side are split by one [`Crossover3`] run on the pair `[M, S]`;
-//!   the mid bands are summed back (all pass) and each side band is scaled by its width
-//!   (0 = mono, 1 = unchanged, 2 = twice the side). Width changes glide per sample (20 ms per unit of width).
+//!   mid goes through the matching LR4 low + high pass sum so mid and side keep the same phase
+//!   above the corner. That sum is the all pass `AP_mb` (see `dsp::crossover`), so the mid runs
+//!   through that one section.
+//! - **Width per band**: mid and side are split in three bands by the [`Crossover3`]; the mid
+//!   bands are summed back and each side band is scaled by its width `w_k` (0 = mono,
+//!   1 = unchanged, 2 = twice the side). Width changes glide per sample (20 ms per unit of width).
+//!   The crossover's bands sum to the all pass `AP = AP2 AP1`, so this is computed as
+//!   `M_out = AP M`, `S_out = w_1 AP S + (w_0 - w_1) S_low + (w_2 - w_1) S_high`: two all-pass
+//!   sections on the pair `[M, S]`, plus the split of the side only while the widths differ.
+//!   With equal widths (always so in the engine) the correction terms are exactly zero and the
+//!   split is not run; it starts from a cleared state when widths part, where its weights start
+//!   from zero, so no state jump is heard and the output stays independent of the block split.
 //! - **Correlation guard**: since `L R = M^2 - S^2`, the output correlation is negative exactly
 //!   when the side's energy exceeds the mid's. The guard keeps smoothed energies and scales the
 //!   side by `g = min(1, sqrt(k E_M / E_S))`, `k = (1 - rho)/(1 + rho)`, which holds the
@@ -19,8 +26,8 @@
 //! crossfades over 10 ms. Every glide runs per sample, so the output does not depend on how the
 //! audio is split into blocks. Zero latency. A mono input passes through.
 
-use crate::dsp::biquad::{BiquadCoeffs, StereoBiquad};
-use crate::dsp::crossover::Crossover3;
+use crate::dsp::biquad::{run_dual_cascade, BiquadCoeffs, DualBiquad};
+use crate::dsp::crossover::{Crossover3, HIGH, LOW};
 use crate::dsp::sanitize;
 use std::f64::consts::FRAC_1_SQRT_2;
 
@@ -77,9 +84,13 @@ pub struct StereoImager {
     guard_enabled: bool,
     needs_update: bool,
     was_active: bool,
+    /// Splits the side (only while the band widths differ).
     crossover: Crossover3,
-    bass_lp: [StereoBiquad; 2],
-    bass_hp: [StereoBiquad; 2],
+    /// Whether the side split ran in the last block (its state is live).
+    splitting: bool,
+    /// On the pair `[M, S]`: mono bass `[AP_mb | HP_mb]`, `[1 | HP_mb]`, then the crossover's
+    /// all passes `[AP1 | AP1]`, `[AP2 | AP2]`.
+    sections: [DualBiquad; 4],
     guard: GuardState,
     guard_gain: f32,
     /// Crossfade position between the dry input (0) and the processed signal (1).
@@ -102,8 +113,8 @@ impl StereoImager {
             needs_update: true,
             was_active: false,
             crossover: Crossover3::new(max_sample_rate, max_block, channels),
-            bass_lp: Default::default(),
-            bass_hp: Default::default(),
+            splitting: false,
+            sections: Default::default(),
             guard: GuardState::default(),
             guard_gain: 1.0,
             fade: 0.0,
@@ -123,7 +134,10 @@ impl StereoImager {
     }
     /// Band split frequencies in Hz, as the multiband's.
     pub fn set_crossover_hz(&mut self, low_mid_hz: f32, mid_high_hz: f32) {
-        self.crossover.set_frequencies(low_mid_hz, mid_high_hz);
+        if (low_mid_hz, mid_high_hz) != self.crossover.frequencies() {
+            self.crossover.set_frequencies(low_mid_hz, mid_high_hz);
+            self.needs_update = true;
+        }
     }
     /// Side gain per band (low, mid, high), 0 to 2.
     pub fn set_band_widths(&mut self, widths: &[f32; 3]) {
@@ -149,7 +163,8 @@ impl StereoImager {
     }
     pub fn reset(&mut self) {
         self.crossover.reset();
-        for s in self.bass_lp.iter_mut().chain(self.bass_hp.iter_mut()) {
+        self.splitting = false;
+        for s in self.sections.iter_mut() {
             s.reset();
         }
         self.guard = GuardState::default();
@@ -169,12 +184,13 @@ impl StereoImager {
         };
         let fs = self.sample_rate as f64;
         let f = (self.mono_bass_hz as f64).clamp(10.0, 0.45 * fs);
-        for s in self.bass_lp.iter_mut() {
-            s.coeffs = BiquadCoeffs::low_pass(f, FRAC_1_SQRT_2, fs);
-        }
-        for s in self.bass_hp.iter_mut() {
-            s.coeffs = BiquadCoeffs::high_pass(f, FRAC_1_SQRT_2, fs);
-        }
+        let hp = BiquadCoeffs::high_pass(f, FRAC_1_SQRT_2, fs);
+        let ap = BiquadCoeffs::all_pass(f, FRAC_1_SQRT_2, fs);
+        let [ap1, ap2] = self.crossover.all_pass_coeffs();
+        self.sections[0].set_coeffs([ap, hp]);
+        self.sections[1].set_coeffs([BiquadCoeffs::IDENTITY, hp]);
+        self.sections[2].set_coeffs([ap1; 2]);
+        self.sections[3].set_coeffs([ap2; 2]);
     }
 
     fn is_neutral(&self) -> bool {
@@ -209,29 +225,40 @@ impl StereoImager {
             *m = 0.5 * (a + b);
             *s = 0.5 * (a - b);
         }
-        // Mono bass: M through LP^2 + HP^2 (all pass), S through HP^2.
-        if self.mono_bass_hz > 0.0 {
-            let [lp0, lp1] = &mut self.bass_lp;
-            let [hp0, hp1] = &mut self.bass_hp;
-            for (m, s) in mid.iter_mut().zip(side.iter_mut()) {
-                let x = [*m as f64, *s as f64];
-                let lo = lp1.tick(lp0.tick(x));
-                let hi = hp1.tick(hp0.tick(x));
-                *m = (lo[0] + hi[0]) as f32;
-                *s = hi[1] as f32;
+        // Band widths that differ (now or while gliding) need the side split in bands.
+        let equal = |w: &[f32; 3]| w[0] == w[1] && w[1] == w[2];
+        let split = !(equal(&self.widths) && equal(&self.current_widths));
+        let [bass_a, bass_b, ap1, ap2] = &mut self.sections;
+        let mono_bass = self.mono_bass_hz > 0.0;
+        if split || !mono_bass {
+            // Mono bass: M through AP_mb (= LP^2 + HP^2), S through HP^2.
+            if mono_bass {
+                let mut bass = [*bass_a, *bass_b];
+                run_dual_cascade(&mut bass, mid, side);
+                [*bass_a, *bass_b] = bass;
             }
+            if split {
+                let [[a0, a1], [b0, b1], [c0, c1]] = &mut self.bands;
+                let mut bands: [[&mut [f32]; 2]; 3] = [
+                    [&mut a0[..len], &mut a1[..len]],
+                    [&mut b0[..len], &mut b1[..len]],
+                    [&mut c0[..len], &mut c1[..len]],
+                ];
+                self.crossover.split(&[side], &mut bands);
+            }
+            let mut all_pass = [*ap1, *ap2];
+            run_dual_cascade(&mut all_pass, mid, side);
+            [*ap1, *ap2] = all_pass;
+        } else {
+            run_dual_cascade(&mut self.sections, mid, side);
         }
-        {
-            let [[a0, a1], [b0, b1], [c0, c1]] = &mut self.bands;
-            let mut bands: [[&mut [f32]; 2]; 3] = [
-                [&mut a0[..len], &mut a1[..len]],
-                [&mut b0[..len], &mut b1[..len]],
-                [&mut c0[..len], &mut c1[..len]],
-            ];
-            self.crossover.split(&[mid, side], &mut bands);
+        if !split && self.splitting {
+            // The split stopped with zero weights: clear it for the next time widths part.
+            self.crossover.reset();
         }
-        // Recombine: mid bands at unity, side bands by their gliding widths; then the guard and
-        // the crossfade with the dry input. Every glide and average runs per sample with fixed
+        self.splitting = split;
+        // Recombine: the mid at unity, the side by the gliding widths; then the guard and the
+        // crossfade with the dry input. Every glide and average runs per sample with fixed
         // time constants, so the result does not depend on how the audio is split into blocks.
         let to = self.widths;
         let active = !neutral;
@@ -240,17 +267,21 @@ impl StereoImager {
         let mut st = self.guard;
         let mut widths = self.current_widths;
         let mut fade = self.fade;
-        let [[m0, s0], [m1, s1], [m2, s2]] = &self.bands;
+        let (mid, side) = (&self.mid[..len], &self.side[..len]);
+        let (s_low, s_high) = (&self.bands[LOW][0][..len], &self.bands[HIGH][0][..len]);
         for n in 0..len {
-            for (w, t) in widths.iter_mut().zip(to) {
-                *w = if t > *w {
-                    (*w + c.width_step).min(t)
-                } else {
-                    (*w - c.width_step).max(t)
-                };
-            }
-            let m = m0[n] + m1[n] + m2[n];
-            let sd = widths[0] * s0[n] + widths[1] * s1[n] + widths[2] * s2[n];
+            let sd = if split {
+                for (w, t) in widths.iter_mut().zip(to) {
+                    *w = glide(*w, t, c.width_step);
+                }
+                let [w0, w1, w2] = widths;
+                w1 * side[n] + ((w0 - w1) * s_low[n] + (w2 - w1) * s_high[n])
+            } else {
+                // All widths are equal and glide alike.
+                widths = [glide(widths[1], to[1], c.width_step); 3];
+                widths[1] * side[n]
+            };
+            let m = mid[n];
             let g = if self.guard_enabled {
                 let (mm, ss) = (m * m, sd * sd);
                 st.mid_fast += c.fast * (mm - st.mid_fast);
@@ -302,9 +333,16 @@ impl StereoImager {
         if !self.was_active {
             self.reset();
         }
-        for s in self.bass_lp.iter_mut().chain(self.bass_hp.iter_mut()) {
-            s.flush_denormals();
-        }
+    }
+}
+
+/// One step of a linear glide of `step` per sample from `w` toward `to`.
+#[inline(always)]
+fn glide(w: f32, to: f32, step: f32) -> f32 {
+    if to > w {
+        (w + step).min(to)
+    } else {
+        (w - step).max(to)
     }
 }
 
@@ -474,6 +512,66 @@ mod tests {
             best = best.max((blocks * 512) as f64 / 44_100.0 / t.elapsed().as_secs_f64());
         }
         println!("StereoImager: realtime factor {best:.0}x (best of 20)");
+    }
+
+    /// The direct form of the module doc: mono bass by LR4 low + high pass sums, then every
+    /// band of the [`Crossover3`] split of `[M, S]` recombined with its width (no guard).
+    fn reference(widths: [f32; 3], bass_hz: f64, l: &[f32], r: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        use crate::dsp::biquad::StereoBiquad;
+        let fs = FS as f64;
+        let q = FRAC_1_SQRT_2;
+        let mut lp = [StereoBiquad::new(BiquadCoeffs::low_pass(bass_hz, q, fs)); 2];
+        let mut hp = [StereoBiquad::new(BiquadCoeffs::high_pass(bass_hz, q, fs)); 2];
+        let n = l.len();
+        let (mut m, mut s) = (vec![0.0f32; n], vec![0.0f32; n]);
+        for i in 0..n {
+            let x = [0.5 * (l[i] + r[i]) as f64, 0.5 * (l[i] - r[i]) as f64];
+            let lo = lp[0].tick(x);
+            let lo = lp[1].tick(lo);
+            let hi = hp[0].tick(x);
+            let hi = hp[1].tick(hi);
+            m[i] = (lo[0] + hi[0]) as f32;
+            s[i] = hi[1] as f32;
+        }
+        let mut x = Crossover3::new(FS, n, 2);
+        let mut b: [[Vec<f32>; 2]; 3] = std::array::from_fn(|_| [vec![0.0; n], vec![0.0; n]]);
+        {
+            let [[a0, a1], [b0, b1], [c0, c1]] = &mut b;
+            x.split(&[&m, &s], &mut [[a0, a1], [b0, b1], [c0, c1]]);
+        }
+        (0..n)
+            .map(|i| {
+                let m = b[0][0][i] + b[1][0][i] + b[2][0][i];
+                let s: f32 = (0..3).map(|k| widths[k] * b[k][1][i]).sum();
+                (m + s, m - s)
+            })
+            .unzip()
+    }
+
+    #[test]
+    fn all_pass_form_matches_the_band_split() {
+        let n = 9_600;
+        let l: Vec<f32> = (0..n)
+            .map(|i| ((i * 7919 % 1013) as f32 / 1013.0 - 0.5) * 0.8)
+            .collect();
+        let r: Vec<f32> = l.iter().rev().map(|v| 0.7 * v).collect();
+        for widths in [[1.3; 3], [0.5, 1.8, 1.2]] {
+            let mut s = StereoImager::new(FS, BLOCK, 2);
+            s.set_correlation_guard(false);
+            s.set_band_widths(&widths);
+            s.set_mono_bass_hz(120.0);
+            let (mut a, mut b) = (l.clone(), r.clone());
+            for (x, y) in a.chunks_mut(BLOCK).zip(b.chunks_mut(BLOCK)) {
+                s.process(&mut [x, y]);
+            }
+            let (ra, rb) = reference(widths, 120.0, &l, &r);
+            // Past the 10 ms fade-in, the two forms agree to rounding.
+            let fade = (FADE_MS * 0.001 * FS) as usize + 1;
+            let worst = (fade..n)
+                .map(|i| (a[i] - ra[i]).abs().max((b[i] - rb[i]).abs()))
+                .fold(0.0f32, f32::max);
+            assert!(worst < 1.0e-5, "{widths:?}: {worst}");
+        }
     }
 
     #[test]

@@ -2,13 +2,15 @@
 //! more.
 
 pub mod params;
+pub mod watched;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use nice_plug::prelude::*;
 
-use crate::engine::Engine;
+use crate::analysis::{AnalysisMode, Listener};
+use crate::session::Session;
 use params::AuralisParams;
 
 /// The engine processes at most this many samples at a time; longer host buffers are split.
@@ -16,15 +18,59 @@ pub const MAX_BLOCK: usize = 512;
 
 pub struct Auralis {
     params: Arc<AuralisParams>,
-    /// Built in `activate`, for the host's sample rate and channel count.
-    engine: Option<Engine>,
+    /// Built in `activate`, for the host's sample rate, channel count and process mode.
+    session: Option<Session>,
+    /// Versions of the saved reference and held targets the session has taken in.
+    seen_reference: u32,
+    seen_held: u32,
+    /// Whether the saved held targets currently reflect Hold mode.
+    held_saved: bool,
 }
 
 impl Default for Auralis {
     fn default() -> Self {
         Self {
             params: Arc::new(AuralisParams::default()),
-            engine: None,
+            session: None,
+            seen_reference: 0,
+            seen_held: 0,
+            held_saved: false,
+        }
+    }
+}
+
+impl Auralis {
+    /// Takes in a reference or held targets that the host (state load) or the editor set since
+    /// the last block. Never waits: a busy lock is retried on the next block.
+    fn take_in_saved_state(&mut self, session: &mut Session) {
+        let p = &self.params;
+        let version = p.reference_profile.version();
+        if version != self.seen_reference {
+            if let Some(reference) = p.reference_profile.try_get() {
+                session.set_reference(reference);
+                self.seen_reference = version;
+            }
+        }
+        let version = p.held_targets.version();
+        if version != self.seen_held {
+            if let Some(held) = p.held_targets.try_get() {
+                if let Some(targets) = held {
+                    session.hold(targets);
+                }
+                self.held_saved = held.is_some();
+                self.seen_held = version;
+            }
+        }
+    }
+
+    /// Keeps the saved held targets in step with the Analysis parameter: the targets in force
+    /// when Hold engaged are saved with the project; leaving Hold clears them.
+    fn save_held_targets(&mut self, holding: bool, session: &Session) {
+        if holding != self.held_saved {
+            let value = holding.then(|| *session.targets());
+            if self.params.held_targets.try_store_quietly(value) {
+                self.held_saved = holding;
+            }
         }
     }
 }
@@ -71,23 +117,41 @@ impl Plugin for Auralis {
         if !(1..=2).contains(&channels) || buffer_config.sample_rate <= 0.0 {
             return false;
         }
-        let mut engine = Engine::new(buffer_config.sample_rate, MAX_BLOCK, channels);
-        // Start at the current parameter values rather than gliding in from neutral.
-        engine.set_settings(&self.params.controls().settings());
-        engine.settle();
-        context.set_latency_samples(engine.latency() as u32);
-        self.engine = Some(engine);
+        let sample_rate = buffer_config.sample_rate;
+        // An offline bounce analyses inline at a fixed hop so that it is deterministic; in
+        // realtime the analysis runs on its own thread.
+        let listener = if buffer_config.process_mode == ProcessMode::Offline {
+            Listener::inline(sample_rate, channels)
+        } else {
+            Listener::threaded(sample_rate, channels).unwrap_or_else(|e| {
+                nice_warn!("no analysis thread ({e}); analysing in the audio callback");
+                Listener::inline(sample_rate, channels)
+            })
+        };
+        let p = &self.params;
+        let mut session = Session::new(sample_rate, MAX_BLOCK, channels, p.controls(), listener);
+        self.seen_reference = p.reference_profile.version();
+        self.seen_held = p.held_targets.version();
+        session.set_reference(p.reference_profile.get());
+        let held = p.held_targets.get();
+        if let Some(targets) = held {
+            session.hold(targets);
+        }
+        self.held_saved = held.is_some();
+        context.set_latency_samples(session.latency() as u32);
+        self.session = Some(session);
         true
     }
 
     fn reset(&mut self) {
-        if let Some(engine) = &mut self.engine {
-            engine.reset();
+        if let Some(session) = &mut self.session {
+            session.reset();
         }
     }
 
     fn deactivate(&mut self) {
-        self.engine = None;
+        // Dropping the session stops and joins the analysis thread.
+        self.session = None;
     }
 
     fn process(
@@ -96,12 +160,17 @@ impl Plugin for Auralis {
         _aux: &mut AuxiliaryBuffers,
         _context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
-        let Some(engine) = &mut self.engine else {
+        let Some(mut session) = self.session.take() else {
             return ProcessStatus::Error("process called before activate");
         };
-        engine.set_settings(&self.params.controls().settings());
-        engine.process(buffer.as_slice());
-        ProcessStatus::Tail(engine.latency() as u32)
+        let controls = self.params.controls();
+        session.set_controls(controls);
+        self.take_in_saved_state(&mut session);
+        session.process(buffer.as_slice());
+        self.save_held_targets(controls.analysis == AnalysisMode::Hold, &session);
+        let tail = session.latency() as u32;
+        self.session = Some(session);
+        ProcessStatus::Tail(tail)
     }
 }
 

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use nice_plug::prelude::*;
 
+use super::watched::Watched;
+use crate::analysis::{ReferenceProfile, Targets};
 use crate::controls::{self, Controls};
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,9 +46,17 @@ pub enum AnalysisParam {
     Hold,
 }
 
-/// Every parameter of Auralis, grouped as the host shows them.
+/// Every parameter of Auralis, grouped as the host shows them, and the state saved beside them.
 #[derive(Params)]
 pub struct AuralisParams {
+    /// The targets frozen by the Hold analysis mode, so a reopened project (and a bounce of it)
+    /// uses them from its first sample.
+    #[persist = "held-targets"]
+    pub held_targets: Watched<Option<Targets>>,
+    /// The reference track's profile for Reference and Hybrid modes.
+    #[persist = "reference"]
+    pub reference_profile: Watched<Option<ReferenceProfile>>,
+
     #[nested(group = "Mastering")]
     pub mastering: MasteringParams,
     #[nested(group = "Loudness")]
@@ -267,6 +277,8 @@ impl Default for AuralisParams {
     fn default() -> Self {
         let d = Controls::default();
         Self {
+            held_targets: Watched::new(None),
+            reference_profile: Watched::new(None),
             mastering: MasteringParams {
                 mode: EnumParam::new("Mode", ModeParam::Adaptive),
                 preset: EnumParam::new("Preset", PresetParam::Adaptive),

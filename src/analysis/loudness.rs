@@ -1,0 +1,269 @@
+//! Loudness after ITU-R BS.1770-4 and EBU R 128 / Tech 3341 / Tech 3342, measured by the
+//! `ebur128` crate (a port of libebur128): K-weighting, 400 ms momentary and 3 s short-term
+//! windows, two-stage gated integrated loudness (-70 LUFS absolute, -10 LU relative), loudness
+//! range (10th to 95th percentile of short-term loudness gated at -70 LUFS and -20 LU) and 4x
+//! oversampled true peak.
+//!
+//! The meter runs in histogram mode (`ebur128::Mode::HISTOGRAM`): gating blocks are counted in a
+//! fixed 1000-bin histogram (0.1 LU bins), so memory is bounded however long the stream runs, and
+//! neither adding frames nor querying allocates (checked against ebur128 0.1.11's source:
+//! `Histogram` is a boxed `[u64; 1000]` allocated in `new`, true peak uses stack `SmallVec`s).
+
+use ebur128::{EbuR128, Mode};
+
+/// Loudness below which a reading is treated as silence (the BS.1770 absolute gate).
+pub const ABSOLUTE_GATE_LUFS: f32 = -70.0;
+
+/// A snapshot of the loudness meter. Values are `-inf`-free: silence reads [`ABSOLUTE_GATE_LUFS`]
+/// or lower, never NaN.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LoudnessReading {
+    /// Momentary loudness (400 ms), LUFS.
+    pub momentary: f32,
+    /// Short-term loudness (3 s), LUFS.
+    pub short_term: f32,
+    /// Gated integrated loudness since the last reset, LUFS.
+    pub integrated: f32,
+    /// Loudness range since the last reset, LU.
+    pub range: f32,
+    /// Maximum true peak since the last reset over all channels, dBTP.
+    pub true_peak: f32,
+}
+
+/// Wrapper over [`EbuR128`] fed planar blocks of any length.
+///
+/// Momentary and short-term loudness are formed from 100 ms K-weighted sub-block energies (the
+/// gating-block step of BS.1770-4 / EBU Tech 3341): after every 100 ms of input the meter reads
+/// the energy of that sub-block once and keeps the last 30, so momentary = mean of 4 and
+/// short-term = mean of 30, exactly what a 400 ms / 3 s window ending on that boundary reads,
+/// at a cost independent of how often they are queried. Integrated loudness and loudness range
+/// are refreshed at the same boundaries. Readings therefore update every 100 ms.
+pub struct LoudnessMeter {
+    meter: EbuR128,
+    channels: usize,
+    step: usize,
+    fill: usize,
+    energies: [f64; 30],
+    next: usize,
+    cached: LoudnessReading,
+}
+
+fn finite_lufs(x: Result<f64, ebur128::Error>) -> f32 {
+    match x {
+        Ok(v) if v.is_finite() => (v as f32).max(-200.0),
+        _ => -200.0,
+    }
+}
+
+fn energy_lufs(e: f64) -> f32 {
+    if e > 0.0 {
+        ((-0.691 + 10.0 * e.log10()) as f32).max(-200.0)
+    } else {
+        -200.0
+    }
+}
+
+impl LoudnessMeter {
+    /// A meter for `channels` (1 or 2; for 2 both are weighted 1.0 as BS.1770 left/right) at
+    /// `sample_rate` Hz. Allocates everything here.
+    pub fn new(sample_rate: u32, channels: usize) -> Self {
+        let mode = Mode::M | Mode::S | Mode::I | Mode::LRA | Mode::TRUE_PEAK | Mode::HISTOGRAM;
+        let rate = sample_rate.max(8000);
+        let channels = channels.clamp(1, crate::dsp::MAX_CHANNELS);
+        let meter = EbuR128::new(channels as u32, rate, mode)
+            .expect("ebur128 rejects only 0 channels or rates outside 16 Hz..2.8 MHz");
+        Self {
+            meter,
+            channels,
+            step: (rate as usize + 5) / 10,
+            fill: 0,
+            energies: [0.0; 30],
+            next: 0,
+            cached: LoudnessReading {
+                momentary: -200.0,
+                short_term: -200.0,
+                integrated: -200.0,
+                range: 0.0,
+                true_peak: -200.0,
+            },
+        }
+    }
+
+    /// Adds a block of planar samples (all channels of equal length, at least `channels` of
+    /// them). Returns the block's true peak (linear, max over channels).
+    pub fn add(&mut self, channels: &[&[f32]]) -> f32 {
+        if channels.len() < self.channels {
+            return 0.0;
+        }
+        let len = channels[..self.channels]
+            .iter()
+            .map(|c| c.len())
+            .min()
+            .unwrap_or(0);
+        let mut pos = 0;
+        let mut peak = 0.0f64;
+        while pos < len {
+            let k = (self.step - self.fill).min(len - pos);
+            let sub: [&[f32]; crate::dsp::MAX_CHANNELS] =
+                std::array::from_fn(|c| channels.get(c).map_or(&[][..], |ch| &ch[pos..pos + k]));
+            if self
+                .meter
+                .add_frames_planar_f32(&sub[..self.channels])
+                .is_ok()
+            {
+                for c in 0..self.channels {
+                    peak = peak.max(self.meter.prev_true_peak(c as u32).unwrap_or(0.0));
+                }
+            }
+            self.fill += k;
+            pos += k;
+            if self.fill == self.step {
+                self.fill = 0;
+                self.on_step();
+            }
+        }
+        peak as f32
+    }
+
+    fn on_step(&mut self) {
+        let l = self.meter.loudness_window(100).unwrap_or(f64::NEG_INFINITY);
+        let e = if l.is_finite() {
+            10f64.powf((l + 0.691) / 10.0)
+        } else {
+            0.0
+        };
+        self.energies[self.next] = e;
+        self.next = (self.next + 1) % self.energies.len();
+        let mut m = 0.0;
+        for i in 1..=4 {
+            m += self.energies[(self.next + 30 - i) % 30];
+        }
+        let s: f64 = self.energies.iter().sum();
+        self.cached.momentary = energy_lufs(m / 4.0);
+        self.cached.short_term = energy_lufs(s / 30.0);
+        self.cached.integrated = finite_lufs(self.meter.loudness_global());
+        self.cached.range = match self.meter.loudness_range() {
+            Ok(v) if v.is_finite() => v as f32,
+            _ => 0.0,
+        };
+    }
+
+    /// Momentary loudness (400 ms), LUFS.
+    pub fn momentary(&self) -> f32 {
+        self.cached.momentary
+    }
+
+    /// Short-term loudness (3 s), LUFS.
+    pub fn short_term(&self) -> f32 {
+        self.cached.short_term
+    }
+
+    /// Gated integrated loudness, LUFS (-200 until a block passes the gates).
+    pub fn integrated(&self) -> f32 {
+        self.cached.integrated
+    }
+
+    /// Loudness range, LU.
+    pub fn range(&self) -> f32 {
+        self.cached.range
+    }
+
+    /// Maximum true peak since the last reset, dBTP.
+    pub fn true_peak_db(&self) -> f32 {
+        let mut peak = 0.0f64;
+        for c in 0..self.channels {
+            peak = peak.max(self.meter.true_peak(c as u32).unwrap_or(0.0));
+        }
+        crate::dsp::gain_to_db(peak as f32)
+    }
+
+    /// All readings at once.
+    pub fn reading(&self) -> LoudnessReading {
+        LoudnessReading {
+            true_peak: self.true_peak_db(),
+            ..self.cached
+        }
+    }
+
+    /// Clears all history (integrated, range and peaks restart).
+    pub fn reset(&mut self) {
+        self.meter.reset();
+        self.fill = 0;
+        self.energies = [0.0; 30];
+        self.next = 0;
+        self.cached = LoudnessReading {
+            momentary: -200.0,
+            short_term: -200.0,
+            integrated: -200.0,
+            range: 0.0,
+            true_peak: -200.0,
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::test_signals::*;
+
+    fn measure(l: &[f32], r: &[f32]) -> LoudnessReading {
+        let mut m = LoudnessMeter::new(48_000, 2);
+        for (a, b) in l.chunks(512).zip(r.chunks(512)) {
+            m.add(&[a, b]);
+        }
+        m.reading()
+    }
+
+    /// EBU Tech 3341 test 1/2: stereo 1 kHz sine at -23 / -33 dBFS per channel reads -23 / -33.
+    #[test]
+    fn tech3341_sine_reads_its_level() {
+        for level in [-23.0f32, -33.0] {
+            let s = sine(48_000, 1000.0, level, 20.0);
+            let r = measure(&s, &s);
+            assert!(
+                (r.integrated - level).abs() < 0.1,
+                "{level}: {}",
+                r.integrated
+            );
+            assert!(
+                (r.short_term - level).abs() < 0.1,
+                "{level}: {}",
+                r.short_term
+            );
+            assert!(
+                (r.momentary - level).abs() < 0.1,
+                "{level}: {}",
+                r.momentary
+            );
+            assert!((r.true_peak - level).abs() < 0.2, "{}", r.true_peak);
+        }
+    }
+
+    /// EBU Tech 3342 case 1 style: 20 s at -20 then 20 s at -30 (1 kHz) gives LRA 10 LU.
+    #[test]
+    fn tech3342_two_levels_give_range_of_ten() {
+        let mut s = sine(48_000, 1000.0, -20.0, 20.0);
+        s.extend(sine(48_000, 1000.0, -30.0, 20.0));
+        let r = measure(&s, &s);
+        assert!((r.range - 10.0).abs() < 1.0, "LRA {}", r.range);
+    }
+
+    /// The cached 100 ms sub-block readings agree with ebur128's own windows.
+    #[test]
+    fn sub_block_readings_match_ebur128_windows() {
+        let x = crate::analysis::test_signals::pink(5, 48_000 * 7 + 2400, 0.5);
+        let mut m = LoudnessMeter::new(48_000, 1);
+        m.add(&[&x[..48_000 * 7]]);
+        let direct = |w| finite_lufs(m.meter.loudness_window(w));
+        assert!((m.momentary() - direct(400)).abs() < 1.0e-3);
+        assert!((m.short_term() - direct(3000)).abs() < 1.0e-3);
+    }
+
+    #[test]
+    fn silence_reads_floor_not_nan() {
+        let z = vec![0.0f32; 48_000];
+        let r = measure(&z, &z);
+        assert!(r.integrated <= -70.0 && r.momentary <= -70.0);
+        assert!(r.range.is_finite());
+    }
+}

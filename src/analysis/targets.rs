@@ -1,0 +1,690 @@
+//! Targets: what the engine should do, and the pure rules deriving them.
+//!
+//! [`derive`](fn@derive) maps a [`Measured`] summary, the [`AnalysisConfig`] and an optional
+//! [`ReferenceProfile`] to raw (unsmoothed) [`Targets`]; [`RateLimits::step`] moves the published
+//! targets toward them at bounded speeds. Both are pure and allocation-free.
+//!
+//! Rules:
+//! - **EQ** compares shapes, not levels: `d_b = target_b - measured_b` over the usable bands (band
+//!   density in dB, see [`spectrum::density_db`](super::spectrum::density_db)), minus its
+//!   perceptually weighted mean, smoothed over neighbouring bands (1/4, 1/2, 1/4), multiplied by
+//!   the band weight, EQ amount and the preset's EQ scale, clamped to ±`eq_max_db`. The band
+//!   weight is 1 between 100 Hz and 8 kHz and falls log-linearly to 0.5 at 20 Hz and 20 kHz, a
+//!   coarse stand-in for the ear's lower sensitivity at the extremes (ISO 226:2003 equal-loudness
+//!   contours) and for the unreliability of long-term balance there.
+//! - **Compression** follows the measured dynamics: the "dynamicness" `d` mixes crest factor
+//!   (9 dB -> 0, 18 dB -> 1) and loudness range (4 LU -> 0, 14 LU -> 1); the ratio is
+//!   `1 + (max_ratio - 1)(0.15 + 0.85 d)` scaled by the amounts, so dense low-crest material gets
+//!   little and very dynamic material more. The threshold sits above the programme loudness by a
+//!   share of the crest factor, `L + max(1, crest (0.6 - 0.3 d))` dB, on the compressor's input.
+//! - **Leveler**: `target - programme loudness - ΔL_eq`, where `ΔL_eq` estimates the loudness change
+//!   of the EQ from the band powers. The limiter would then reduce `peak + gain - ceiling` dB; the
+//!   gain stops where that reaches `max_limiter_gr_db`, and the rest is the reported shortfall.
+//!   The peak used is the analyser's robust true-peak envelope (conservative: the compressor's
+//!   own peak reduction is not credited).
+//! - **Width** is the preset's preference times the user's, never widened when the phase
+//!   correlation is below 0.3 (mono compatibility), and narrowed toward 1 when it is negative.
+//! - **Reference** mode aims at the profile's curve, loudness, side/mid ratio and crest with the
+//!   per-component amounts; **hybrid** blends the adaptive and reference results linearly.
+
+use serde::{Deserialize, Serialize};
+
+use super::config::{AnalysisConfig, MasteringMode};
+use super::presets::PresetSpec;
+use super::reference::ReferenceProfile;
+use crate::dsp::bark::{self, BANDS};
+
+/// What was measured, in fixed-size form.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Measured {
+    /// Gated integrated loudness since the start (or reset), LUFS.
+    pub integrated_lufs: f32,
+    /// Programme loudness the rules use: integrated in Learn/Hold, a leaky gated average of
+    /// short-term loudness (about 30 s) in Continuous, LUFS.
+    pub programme_lufs: f32,
+    /// Short-term loudness (3 s), LUFS.
+    pub short_term_lufs: f32,
+    /// Momentary loudness (400 ms), LUFS.
+    pub momentary_lufs: f32,
+    /// Loudness range, LU.
+    pub lra_lu: f32,
+    /// Maximum true peak, dBTP.
+    pub true_peak_dbtp: f32,
+    /// Robust recent true-peak envelope used for headroom, dBTP.
+    pub peak_envelope_dbtp: f32,
+    /// Mean crest factor, dB.
+    pub crest_db: f32,
+    /// Phase correlation, -1..1.
+    pub correlation: f32,
+    /// Side/mid energy ratio (0 = mono).
+    pub side_mid_ratio: f32,
+    /// Slow band density levels, dB (see `spectrum::density_db`).
+    pub band_levels_db: [f32; BANDS],
+    /// Slow band power, mean-square per band (for loudness estimates).
+    pub band_power: [f32; BANDS],
+    /// Spectral tilt, dB/octave.
+    pub tilt_db_per_oct: f32,
+    /// Seconds of gated (active) signal analysed.
+    pub gated_seconds: f32,
+    /// Number of bands usable at this sample rate.
+    pub usable_bands: u8,
+}
+
+impl Measured {
+    /// Nothing measured yet.
+    pub const fn empty() -> Self {
+        Self {
+            integrated_lufs: -200.0,
+            programme_lufs: -200.0,
+            short_term_lufs: -200.0,
+            momentary_lufs: -200.0,
+            lra_lu: 0.0,
+            true_peak_dbtp: -200.0,
+            peak_envelope_dbtp: -200.0,
+            crest_db: 0.0,
+            correlation: 1.0,
+            side_mid_ratio: 0.0,
+            band_levels_db: [-200.0; BANDS],
+            band_power: [0.0; BANDS],
+            tilt_db_per_oct: 0.0,
+            gated_seconds: 0.0,
+            usable_bands: BANDS as u8,
+        }
+    }
+}
+
+/// Why the EQ is what it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EqReason {
+    /// Not enough gated signal yet: flat.
+    NotEnoughData,
+    /// EQ amount is zero.
+    Off,
+    /// Moving toward the preset's tonal curve.
+    TowardPreset,
+    /// Moving toward the reference's tonal curve.
+    TowardReference,
+    /// Blend of both.
+    TowardHybrid,
+    /// Reference or hybrid mode without a reference: fell back to the preset.
+    NoReferenceUsedPreset,
+}
+
+/// Why the compressor is set as it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CompReason {
+    /// Not enough gated signal yet: ratio 1.
+    NotEnoughData,
+    /// Dynamics amount is zero.
+    Off,
+    /// Dense, low-crest material: a light touch.
+    DenseMaterial,
+    /// Moderately dynamic material.
+    ModerateDynamics,
+    /// Very dynamic material: the preset's full ratio.
+    WideDynamics,
+    /// Crest matched toward the reference.
+    MatchReference,
+    /// The reference is as dynamic as this material or more: ratio 1.
+    ReferenceMoreDynamic,
+}
+
+/// Why the leveler gain is what it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LevelerReason {
+    /// Not enough gated signal yet: 0 dB.
+    NotEnoughData,
+    /// Full way to the loudness target.
+    TowardTarget,
+    /// Stopped where the limiter would exceed its maximum gain reduction.
+    CappedByLimiter,
+    /// Reference loudness matching amount is zero.
+    Off,
+}
+
+/// Why the width is what it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WidthReason {
+    /// Preset and user preference.
+    Preference,
+    /// Widening refused: the phase correlation is low.
+    MonoSafety,
+    /// Matched toward the reference's side/mid ratio.
+    MatchReference,
+}
+
+/// Whether the targets are moving, and if not why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Motion {
+    /// Following the music.
+    Following,
+    /// Frozen: silence (short-term below -70 LUFS).
+    FrozenSilence,
+    /// Frozen: a quiet passage (short-term below -50 LUFS or 20 LU under the programme).
+    FrozenQuiet,
+    /// Hold mode.
+    Held,
+    /// Learn mode has converged and locked.
+    Locked,
+}
+
+/// The reasons behind each setting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reasons {
+    /// EQ.
+    pub eq: EqReason,
+    /// Compressor.
+    pub comp: CompReason,
+    /// Leveler.
+    pub leveler: LevelerReason,
+    /// Width.
+    pub width: WidthReason,
+    /// Motion of the whole set.
+    pub motion: Motion,
+}
+
+/// Everything the engine needs, fixed-size and `Copy`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Targets {
+    /// EQ gain per Bark band, dB (0 for bands unusable at this rate).
+    pub eq_gains_db: [f32; BANDS],
+    /// Compressor threshold on its input, dBFS.
+    pub comp_threshold_db: f32,
+    /// Compressor ratio (1 = off).
+    pub comp_ratio: f32,
+    /// Gain toward the loudness target, applied before the limiter, dB.
+    pub leveler_gain_db: f32,
+    /// Stereo width (1 = unchanged, 0 = mono).
+    pub width: f32,
+    /// Loudness the leveler could not reach without over-driving the limiter, dB (>= 0).
+    pub loudness_shortfall_db: f32,
+    /// Loudness aimed at, LUFS.
+    pub target_lufs: f32,
+    /// What was measured.
+    pub measured: Measured,
+    /// Why.
+    pub reasons: Reasons,
+    /// How much the measurements can be trusted, 0..1 (gated signal collected).
+    pub confidence: f32,
+    /// Learn mode has locked these targets.
+    pub locked: bool,
+}
+
+impl Targets {
+    /// No processing: flat EQ, ratio 1, leveler 0 dB, width 1.
+    pub const fn neutral() -> Self {
+        Self {
+            eq_gains_db: [0.0; BANDS],
+            comp_threshold_db: 0.0,
+            comp_ratio: 1.0,
+            leveler_gain_db: 0.0,
+            width: 1.0,
+            loudness_shortfall_db: 0.0,
+            target_lufs: -14.0,
+            measured: Measured::empty(),
+            reasons: Reasons {
+                eq: EqReason::NotEnoughData,
+                comp: CompReason::NotEnoughData,
+                leveler: LevelerReason::NotEnoughData,
+                width: WidthReason::Preference,
+                motion: Motion::Following,
+            },
+            confidence: 0.0,
+            locked: false,
+        }
+    }
+}
+
+impl Default for Targets {
+    fn default() -> Self {
+        Self::neutral()
+    }
+}
+
+/// Seconds of gated signal before any target moves.
+pub const MIN_GATED_SECONDS: f32 = 3.0;
+/// Seconds of gated signal for full confidence.
+pub const FULL_CONFIDENCE_SECONDS: f32 = 15.0;
+
+/// Perceptual band weight (see module docs).
+pub fn band_weight(band: usize) -> f32 {
+    let f = bark::centre(band);
+    if f < 100.0 {
+        1.0 - 0.5 * ((100.0 / f).log2() / 5.0f32.log2()).clamp(0.0, 1.0)
+    } else if f > 8000.0 {
+        1.0 - 0.5 * ((f / 8000.0).log2() / 2.5f32.log2()).clamp(0.0, 1.0)
+    } else {
+        1.0
+    }
+}
+
+/// EQ gains moving the measured band levels toward the target curve's shape.
+pub fn eq_toward(
+    measured: &[f32; BANDS],
+    target: &[f32; BANDS],
+    usable: usize,
+    scale: f32,
+    max_db: f32,
+) -> [f32; BANDS] {
+    let n = usable.min(BANDS);
+    let mut diff = [0.0f32; BANDS];
+    let (mut num, mut den) = (0.0f32, 0.0f32);
+    for b in 0..n {
+        diff[b] = target[b] - measured[b];
+        num += band_weight(b) * diff[b];
+        den += band_weight(b);
+    }
+    let mean = if den > 0.0 { num / den } else { 0.0 };
+    for d in diff[..n].iter_mut() {
+        *d -= mean;
+    }
+    let mut out = [0.0f32; BANDS];
+    for b in 0..n {
+        let l = diff[b.saturating_sub(1)];
+        let r = diff[(b + 1).min(n - 1)];
+        let smooth = 0.25 * l + 0.5 * diff[b] + 0.25 * r;
+        out[b] = (smooth * band_weight(b) * scale).clamp(-max_db, max_db);
+    }
+    out
+}
+
+/// Estimated loudness change of applying `gains` to a signal with `band_power`, dB.
+pub fn eq_loudness_change(band_power: &[f32; BANDS], gains: &[f32; BANDS]) -> f32 {
+    let before: f32 = band_power.iter().sum();
+    if before <= 1.0e-20 {
+        return 0.0;
+    }
+    let after: f32 = band_power
+        .iter()
+        .zip(gains)
+        .map(|(p, g)| p * 10f32.powf(0.1 * g))
+        .sum();
+    10.0 * (after / before).log10()
+}
+
+struct Part {
+    eq: [f32; BANDS],
+    eq_reason: EqReason,
+    threshold: f32,
+    ratio: f32,
+    comp_reason: CompReason,
+    target_lufs: f32,
+    loudness_amount: f32,
+    width: f32,
+    width_reason: WidthReason,
+}
+
+/// The user's extra tilt: `tilt * log2(f / 1 kHz)` per band centre.
+fn user_tilt(cfg: &AnalysisConfig) -> [f32; BANDS] {
+    std::array::from_fn(|b| cfg.tilt_db_per_oct * (bark::centre(b) / 1000.0).log2())
+}
+
+fn adaptive_part(m: &Measured, cfg: &AnalysisConfig) -> Part {
+    let spec = PresetSpec::of(cfg.preset);
+    let mut curve = spec.tonal_curve();
+    let tilt = user_tilt(cfg);
+    for (c, t) in curve.iter_mut().zip(&tilt) {
+        *c += t;
+    }
+    let eq_amount = cfg.eq_amount.clamp(0.0, 1.0) * spec.eq_scale;
+    let eq = eq_toward(
+        &m.band_levels_db,
+        &curve,
+        m.usable_bands as usize,
+        eq_amount,
+        cfg.eq_max_db.abs(),
+    );
+    let d_crest = ((m.crest_db - 9.0) / 9.0).clamp(0.0, 1.0);
+    let d_lra = ((m.lra_lu - 4.0) / 10.0).clamp(0.0, 1.0);
+    let d = 0.7 * d_crest + 0.3 * d_lra;
+    let amount = cfg.dynamics_amount.clamp(0.0, 1.0) * spec.comp_scale;
+    let ratio = 1.0 + (spec.max_ratio - 1.0) * (0.15 + 0.85 * d) * amount;
+    let comp_reason = if amount <= 0.0 {
+        CompReason::Off
+    } else if d < 0.25 {
+        CompReason::DenseMaterial
+    } else if d < 0.75 {
+        CompReason::ModerateDynamics
+    } else {
+        CompReason::WideDynamics
+    };
+    let threshold = m.programme_lufs + (m.crest_db * (0.6 - 0.3 * d)).max(1.0);
+    let mut width = spec.width * cfg.width_preference.max(0.0);
+    let mut width_reason = WidthReason::Preference;
+    if width > 1.0 && m.correlation < 0.3 {
+        width = 1.0;
+        width_reason = WidthReason::MonoSafety;
+    }
+    if m.correlation < 0.0 {
+        width = width.min(1.0 + 0.5 * m.correlation);
+        width_reason = WidthReason::MonoSafety;
+    }
+    Part {
+        eq,
+        eq_reason: if eq_amount <= 0.0 {
+            EqReason::Off
+        } else {
+            EqReason::TowardPreset
+        },
+        threshold,
+        ratio,
+        comp_reason,
+        target_lufs: cfg.target_override().unwrap_or(spec.target_lufs),
+        loudness_amount: 1.0,
+        width,
+        width_reason,
+    }
+}
+
+fn reference_part(m: &Measured, cfg: &AnalysisConfig, r: &ReferenceProfile) -> Part {
+    let mut curve = r.curve_db;
+    let tilt = user_tilt(cfg);
+    for (c, t) in curve.iter_mut().zip(&tilt) {
+        *c += t;
+    }
+    let usable = (m.usable_bands.min(r.usable_bands)) as usize;
+    let tone = cfg.ref_tone.clamp(0.0, 1.0) * cfg.eq_amount.clamp(0.0, 1.0);
+    let eq = eq_toward(&m.band_levels_db, &curve, usable, tone, cfg.eq_max_db.abs());
+    // Compress only as far as the reference is denser: each dB of excess crest asks 0.15 of ratio.
+    let excess = m.crest_db - r.crest_db;
+    let amount = cfg.ref_dynamics.clamp(0.0, 1.0) * cfg.dynamics_amount.clamp(0.0, 1.0);
+    let (ratio, comp_reason) = if amount <= 0.0 {
+        (1.0, CompReason::Off)
+    } else if excess > 0.5 {
+        (
+            1.0 + (0.15 * excess).min(3.0) * amount,
+            CompReason::MatchReference,
+        )
+    } else {
+        (1.0, CompReason::ReferenceMoreDynamic)
+    };
+    let threshold = m.programme_lufs + (0.5 * r.crest_db).max(1.0);
+    let ref_width = if m.side_mid_ratio > 1.0e-6 {
+        (r.side_mid_ratio / m.side_mid_ratio).sqrt().clamp(0.0, 2.0)
+    } else {
+        1.0
+    };
+    let a = cfg.ref_width.clamp(0.0, 1.0);
+    let width = (1.0 - a + a * ref_width) * cfg.width_preference.max(0.0);
+    Part {
+        eq,
+        eq_reason: EqReason::TowardReference,
+        threshold,
+        ratio,
+        comp_reason,
+        target_lufs: cfg.target_override().unwrap_or(r.integrated_lufs),
+        loudness_amount: cfg.ref_loudness.clamp(0.0, 1.0),
+        width,
+        width_reason: WidthReason::MatchReference,
+    }
+}
+
+/// Raw targets for the measurements and config (no rate limiting, no motion state).
+pub fn derive(m: &Measured, cfg: &AnalysisConfig, reference: Option<&ReferenceProfile>) -> Targets {
+    let mut t = Targets::neutral();
+    t.measured = *m;
+    t.confidence = (m.gated_seconds / FULL_CONFIDENCE_SECONDS).clamp(0.0, 1.0);
+    if m.gated_seconds < MIN_GATED_SECONDS {
+        t.target_lufs = cfg
+            .target_override()
+            .unwrap_or(PresetSpec::of(cfg.preset).target_lufs);
+        return t;
+    }
+    let adaptive = adaptive_part(m, cfg);
+    let p = match (cfg.mode, reference) {
+        (MasteringMode::Adaptive, _) => adaptive,
+        (MasteringMode::Reference, Some(r)) => reference_part(m, cfg, r),
+        (MasteringMode::Hybrid, Some(r)) => {
+            let rp = reference_part(m, cfg, r);
+            let k = cfg.hybrid_blend.clamp(0.0, 1.0);
+            let mix = |a: f32, b: f32| a + k * (b - a);
+            Part {
+                eq: std::array::from_fn(|b| mix(adaptive.eq[b], rp.eq[b])),
+                eq_reason: EqReason::TowardHybrid,
+                threshold: mix(adaptive.threshold, rp.threshold),
+                ratio: mix(adaptive.ratio, rp.ratio),
+                comp_reason: if k < 0.5 {
+                    adaptive.comp_reason
+                } else {
+                    rp.comp_reason
+                },
+                target_lufs: mix(adaptive.target_lufs, rp.target_lufs),
+                loudness_amount: mix(adaptive.loudness_amount, rp.loudness_amount),
+                width: mix(adaptive.width, rp.width),
+                width_reason: if k < 0.5 {
+                    adaptive.width_reason
+                } else {
+                    rp.width_reason
+                },
+            }
+        }
+        (_, None) => {
+            let mut a = adaptive;
+            a.eq_reason = EqReason::NoReferenceUsedPreset;
+            a
+        }
+    };
+    t.eq_gains_db = p.eq;
+    t.reasons.eq = p.eq_reason;
+    t.comp_ratio = p.ratio.max(1.0);
+    t.comp_threshold_db = p.threshold.min(0.0);
+    t.reasons.comp = p.comp_reason;
+    t.width = p.width.clamp(0.0, 2.0);
+    t.reasons.width = p.width_reason;
+    t.target_lufs = p.target_lufs;
+
+    let eq_change = eq_loudness_change(&m.band_power, &t.eq_gains_db);
+    let desired =
+        (p.loudness_amount * (p.target_lufs - m.programme_lufs) - eq_change).clamp(-24.0, 24.0);
+    let gr_cap =
+        cfg.ceiling_dbtp + cfg.max_limiter_gr_db.max(0.0) - (m.peak_envelope_dbtp + eq_change);
+    if p.loudness_amount <= 0.0 {
+        t.leveler_gain_db = -eq_change;
+        t.reasons.leveler = LevelerReason::Off;
+    } else if desired > gr_cap {
+        t.leveler_gain_db = gr_cap.max(-24.0);
+        t.loudness_shortfall_db = desired - t.leveler_gain_db;
+        t.reasons.leveler = LevelerReason::CappedByLimiter;
+    } else {
+        t.leveler_gain_db = desired;
+        t.reasons.leveler = LevelerReason::TowardTarget;
+    }
+    t
+}
+
+/// Maximum speeds of the published targets.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RateLimits {
+    /// EQ gains, dB/s.
+    pub eq_db_per_s: f32,
+    /// Compressor threshold, dB/s.
+    pub threshold_db_per_s: f32,
+    /// Compressor ratio, 1/s.
+    pub ratio_per_s: f32,
+    /// Leveler, dB/s.
+    pub leveler_db_per_s: f32,
+    /// Width, 1/s.
+    pub width_per_s: f32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            eq_db_per_s: 1.0,
+            threshold_db_per_s: 2.0,
+            ratio_per_s: 0.25,
+            leveler_db_per_s: 1.0,
+            width_per_s: 0.05,
+        }
+    }
+}
+
+fn toward(cur: f32, goal: f32, max_step: f32) -> f32 {
+    cur + (goal - cur).clamp(-max_step, max_step)
+}
+
+impl RateLimits {
+    /// Moves `current`'s settings toward `raw` for `dt` seconds; everything else (measured,
+    /// reasons, shortfall, confidence) is taken from `raw`.
+    pub fn step(&self, current: &Targets, raw: &Targets, dt: f32) -> Targets {
+        let mut t = *raw;
+        for b in 0..BANDS {
+            t.eq_gains_db[b] = toward(
+                current.eq_gains_db[b],
+                raw.eq_gains_db[b],
+                self.eq_db_per_s * dt,
+            );
+        }
+        // A threshold of 0 dBFS at ratio 1 is "off": jump the threshold when the ratio is 1.
+        t.comp_threshold_db = if current.comp_ratio <= 1.0 && current.comp_threshold_db >= 0.0 {
+            raw.comp_threshold_db
+        } else {
+            toward(
+                current.comp_threshold_db,
+                raw.comp_threshold_db,
+                self.threshold_db_per_s * dt,
+            )
+        };
+        t.comp_ratio = toward(current.comp_ratio, raw.comp_ratio, self.ratio_per_s * dt);
+        t.leveler_gain_db = toward(
+            current.leveler_gain_db,
+            raw.leveler_gain_db,
+            self.leveler_db_per_s * dt,
+        );
+        t.width = toward(current.width, raw.width, self.width_per_s * dt);
+        t
+    }
+
+    /// True when every setting of `a` is within `tol` (dB, or ratio/width units) of `b`.
+    pub fn converged(a: &Targets, b: &Targets, tol: f32) -> bool {
+        a.eq_gains_db
+            .iter()
+            .zip(&b.eq_gains_db)
+            .all(|(x, y)| (x - y).abs() <= tol)
+            && (a.comp_ratio - b.comp_ratio).abs() <= tol
+            && (a.comp_threshold_db - b.comp_threshold_db).abs() <= tol
+            && (a.leveler_gain_db - b.leveler_gain_db).abs() <= tol
+            && (a.width - b.width).abs() <= tol
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::presets::tilt_curve;
+    use crate::dsp::bark::EDGES;
+
+    fn measured_with_tilt(tilt: f32) -> Measured {
+        let mut m = Measured::empty();
+        m.band_levels_db = tilt_curve(tilt, &[]);
+        m.band_power = std::array::from_fn(|b| {
+            10f32.powf(m.band_levels_db[b] / 10.0) * (EDGES[b + 1] - EDGES[b]) * 1.0e-6
+        });
+        m.integrated_lufs = -20.0;
+        m.programme_lufs = -20.0;
+        m.true_peak_dbtp = -6.0;
+        m.peak_envelope_dbtp = -6.0;
+        m.crest_db = 12.0;
+        m.lra_lu = 6.0;
+        m.correlation = 0.8;
+        m.side_mid_ratio = 0.1;
+        m.gated_seconds = 20.0;
+        m
+    }
+
+    #[test]
+    fn bright_input_gets_cut_highs_and_dull_input_boosted_highs() {
+        let cfg = AnalysisConfig::default();
+        let bright = derive(&measured_with_tilt(0.0), &cfg, None);
+        let dull = derive(&measured_with_tilt(-9.0), &cfg, None);
+        for b in 18..23 {
+            assert!(
+                bright.eq_gains_db[b] < -1.0,
+                "band {b}: {}",
+                bright.eq_gains_db[b]
+            );
+            assert!(
+                dull.eq_gains_db[b] > 1.0,
+                "band {b}: {}",
+                dull.eq_gains_db[b]
+            );
+        }
+        assert!(bright.eq_gains_db.iter().all(|g| g.abs() <= 6.0));
+    }
+
+    #[test]
+    fn matching_curve_gives_flat_eq_whatever_the_level() {
+        let cfg = AnalysisConfig::default();
+        let mut m = Measured::empty();
+        let curve = PresetSpec::of(cfg.preset).tonal_curve();
+        m.band_levels_db = std::array::from_fn(|b| curve[b] - 37.0);
+        m.gated_seconds = 20.0;
+        let t = derive(&m, &cfg, None);
+        assert!(
+            t.eq_gains_db.iter().all(|g| g.abs() < 1.0e-3),
+            "{:?}",
+            t.eq_gains_db
+        );
+    }
+
+    #[test]
+    fn loud_peaks_cap_the_leveler_and_report_the_shortfall() {
+        let cfg = AnalysisConfig {
+            target_lufs: -8.0,
+            ..AnalysisConfig::default()
+        };
+        let mut m = measured_with_tilt(-4.5);
+        m.peak_envelope_dbtp = -2.0;
+        let t = derive(&m, &cfg, None);
+        // Cap: ceiling -1 + 4 dB GR - peak -2 = +5 dB (plus the EQ's estimated change).
+        assert_eq!(t.reasons.leveler, LevelerReason::CappedByLimiter);
+        let eq_change = eq_loudness_change(&m.band_power, &t.eq_gains_db);
+        assert!((t.leveler_gain_db - (5.0 - eq_change)).abs() < 1.0e-3);
+        assert!(
+            (t.loudness_shortfall_db - (12.0 - 5.0)).abs() < 1.0e-3,
+            "{}",
+            t.loudness_shortfall_db
+        );
+    }
+
+    #[test]
+    fn compression_follows_dynamics() {
+        let cfg = AnalysisConfig::default();
+        let mut dense = measured_with_tilt(-4.5);
+        dense.crest_db = 6.0;
+        dense.lra_lu = 2.0;
+        let mut wide = dense;
+        wide.crest_db = 20.0;
+        wide.lra_lu = 15.0;
+        let d = derive(&dense, &cfg, None);
+        let w = derive(&wide, &cfg, None);
+        assert!(
+            d.comp_ratio < 1.3 && w.comp_ratio > 2.4,
+            "{} {}",
+            d.comp_ratio,
+            w.comp_ratio
+        );
+        assert_eq!(d.reasons.comp, CompReason::DenseMaterial);
+        assert_eq!(w.reasons.comp, CompReason::WideDynamics);
+        let off = derive(
+            &wide,
+            &AnalysisConfig {
+                dynamics_amount: 0.0,
+                ..cfg
+            },
+            None,
+        );
+        assert_eq!(off.comp_ratio, 1.0);
+    }
+
+    #[test]
+    fn rate_limits_bound_the_motion() {
+        let mut raw = Targets::neutral();
+        raw.eq_gains_db[3] = 5.0;
+        raw.leveler_gain_db = -10.0;
+        let lim = RateLimits::default();
+        let t = lim.step(&Targets::neutral(), &raw, 0.5);
+        assert_eq!(t.eq_gains_db[3], 0.5);
+        assert_eq!(t.leveler_gain_db, -0.5);
+    }
+}
