@@ -31,6 +31,8 @@ use crate::dsp::{sanitize, MAX_CHANNELS};
 pub const SWITCH_FADE_MS: f32 = 10.0;
 /// How fast the trims and the intensity glide to a new value.
 pub const GAIN_GLIDE_MS: f32 = 20.0;
+/// The most the leveler lifts or lowers the music, in dB.
+pub const MAX_LEVELER_DB: f32 = 30.0;
 /// The limiter's lookahead. Fixed, so the latency reported to the host never changes.
 pub const LOOKAHEAD_MS: f32 = 2.0;
 
@@ -106,6 +108,10 @@ impl Engine {
         };
         let unit_rate = |mut u: Leveler| {
             u.set_sample_rate(sample_rate);
+            // The analysis decides how far to go (and caps it by the limiting it would cause);
+            // the leveler only keeps a very quiet recording from being lifted without bound.
+            u.set_max_boost_db(MAX_LEVELER_DB);
+            u.set_max_cut_db(MAX_LEVELER_DB);
             u
         };
 
@@ -164,6 +170,20 @@ impl Engine {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The limiter's deepest gain reduction over the last block it processed, in dB (positive).
+    pub fn limiter_reduction_db(&self) -> f32 {
+        if self.limiter_on.value() > 0.0 {
+            self.limiter.gain_reduction_db() * self.limiter_on.value()
+        } else {
+            0.0
+        }
+    }
+
+    /// The EQ's realised response in dB at `hz` (for reports and the editor).
+    pub fn eq_response_db(&self, hz: f32) -> f32 {
+        self.eq.response_db(hz)
     }
 
     /// Takes a new set of settings. Only stores targets: every change glides in `process`.

@@ -1,0 +1,173 @@
+//! `auralis master`: plans the outputs, masters the files in parallel (one per core, or
+//! `--jobs`), shows progress on a terminal, prints each file's report and the failures.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+
+use super::encode::AtomicWavWriter;
+use super::master::{self, Job};
+use super::paths::{plan_outputs, OutputSpec};
+use super::report::{Failure, FileReport, RunReport};
+use super::source::{Input, DEMO_SAMPLE_RATE, DEMO_SECONDS};
+use super::MasterArgs;
+use auralis::analysis::MasteringMode;
+
+/// Runs `auralis master`.
+pub fn run(args: &MasterArgs) -> Result<ExitCode> {
+    let controls = args.controls();
+    if controls.mode != MasteringMode::Adaptive && args.references.is_empty() {
+        bail!("--mode reference and --mode hybrid need at least one --reference FILE");
+    }
+    let (inputs, outputs) = plan(args)?;
+    let reference = master::reference_profile(&args.references)?;
+    let jobs: Vec<Job> = inputs
+        .into_iter()
+        .zip(outputs)
+        .map(|(input, output)| Job {
+            input,
+            output,
+            controls,
+            reference,
+            format: args.format,
+            force: args.force,
+        })
+        .collect();
+
+    let progress = MultiProgress::with_draw_target(if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    });
+    let overall = progress.add(ProgressBar::new(jobs.len() as u64));
+    overall.set_style(
+        ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} files")
+            .unwrap()
+            .progress_chars("=> "),
+    );
+    overall.set_prefix("mastering");
+    let file_style = ProgressStyle::with_template("{prefix:>12} [{bar:30}] {percent:>3}% {msg}")
+        .unwrap()
+        .progress_chars("=> ");
+
+    let threads = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("cannot start the worker threads")?;
+    let results: Vec<(Input, Result<FileReport>)> = pool.install(|| {
+        jobs.par_iter()
+            .map(|job| {
+                let bar = progress.add(ProgressBar::new(0));
+                bar.set_style(file_style.clone());
+                bar.set_prefix("file");
+                bar.set_message(job.input.name());
+                let result = master::master(job, &bar);
+                bar.finish_and_clear();
+                overall.inc(1);
+                (job.input.clone(), result)
+            })
+            .collect()
+    });
+    overall.finish_and_clear();
+
+    let mut report = RunReport {
+        files: Vec::new(),
+        failures: Vec::new(),
+    };
+    for (input, result) in results {
+        match result {
+            Ok(file) => {
+                println!("{}", file.summary());
+                report.files.push(file);
+            }
+            Err(e) => {
+                eprintln!("auralis: {e:#}");
+                report.failures.push(Failure::new(&input, &e));
+            }
+        }
+    }
+    println!(
+        "{} mastered, {} failed",
+        report.files.len(),
+        report.failures.len()
+    );
+    for f in &report.failures {
+        println!("  failed: {}: {}", f.input, f.error);
+    }
+    if let Some(path) = &args.report {
+        write_json_atomically(path, &report)?;
+    }
+    Ok(if report.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// The inputs and where each master goes.
+fn plan(args: &MasterArgs) -> Result<(Vec<Input>, Vec<PathBuf>)> {
+    if args.demo {
+        let dir = args.out_dir.clone().unwrap_or_else(|| PathBuf::from("."));
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        write_demo_original(&dir.join("auralis-demo.original.wav"), args.force)?;
+        return Ok((
+            vec![Input::Demo],
+            vec![dir.join("auralis-demo.mastered.wav")],
+        ));
+    }
+    let spec = match (&args.output, &args.out_dir) {
+        (Some(file), None) => OutputSpec::File(file),
+        (None, Some(dir)) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            OutputSpec::Dir(dir)
+        }
+        _ => bail!("say where the masters go: -o OUT (one input) or --out-dir DIR"),
+    };
+    let outputs = plan_outputs(&args.inputs, spec)?;
+    let inputs = args.inputs.iter().cloned().map(Input::File).collect();
+    Ok((inputs, outputs))
+}
+
+/// The demo mix as it is, beside its master, to compare.
+fn write_demo_original(path: &Path, force: bool) -> Result<()> {
+    let mut pass = Input::Demo.open()?;
+    let mut buffers = vec![vec![0.0f32; (DEMO_SECONDS * DEMO_SAMPLE_RATE as f32) as usize]; 2];
+    let n = pass.read(&mut buffers)?;
+    let mut w = AtomicWavWriter::create(
+        path,
+        DEMO_SAMPLE_RATE,
+        2,
+        super::encode::OutputFormat::Wav24,
+        force,
+    )?;
+    w.write(&[&buffers[0][..n], &buffers[1][..n]])?;
+    w.finish()
+}
+
+/// Writes `value` as JSON to a temporary file beside `path`, then renames it into place.
+fn write_json_atomically(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    let name = path
+        .file_name()
+        .with_context(|| format!("{}: not a file name", path.display()))?;
+    let tmp = path.with_file_name(format!(
+        ".{}.auralis-{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let json = serde_json::to_string_pretty(value)?;
+    std::fs::write(&tmp, json).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot write {}", path.display())
+    })
+}

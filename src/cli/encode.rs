@@ -1,0 +1,575 @@
+//! Atomic WAV output for the command-line tool.
+//!
+//! [`AtomicWavWriter`] writes to a hidden temporary file in the destination
+//! directory and renames it onto the final path only in
+//! [`AtomicWavWriter::finish`], after flushing and fsyncing. If the writer is
+//! dropped without `finish` (an error, a panic, an early return) the temporary
+//! file is removed, so an interrupted run never leaves a half-written file.
+//!
+//! 16- and 24-bit output is TPDF dithered (the sum of two independent uniform
+//! values of ±½ LSB each, so ±1 LSB peak and a variance of LSB²/6) and clipped
+//! to the integer range; 32-bit float output writes the samples unchanged.
+
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use anyhow::{anyhow, bail, Context, Result};
+
+/// Sample format of the written WAV file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// 16-bit integer PCM, TPDF dithered.
+    Wav16,
+    /// 24-bit integer PCM, TPDF dithered.
+    Wav24,
+    /// 32-bit IEEE float, samples written as they are.
+    Wav32Float,
+}
+
+impl OutputFormat {
+    /// Bits per sample in the file.
+    pub fn bits(self) -> u16 {
+        match self {
+            OutputFormat::Wav16 => 16,
+            OutputFormat::Wav24 => 24,
+            OutputFormat::Wav32Float => 32,
+        }
+    }
+}
+
+impl FromStr for OutputFormat {
+    type Err = anyhow::Error;
+
+    /// Parses `wav16`, `wav24` or `wav32f` (case-insensitive).
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "wav16" => Ok(OutputFormat::Wav16),
+            "wav24" => Ok(OutputFormat::Wav24),
+            "wav32f" => Ok(OutputFormat::Wav32Float),
+            _ => bail!("unknown output format '{s}': expected wav16, wav24 or wav32f"),
+        }
+    }
+}
+
+impl fmt::Display for OutputFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OutputFormat::Wav16 => "wav16",
+            OutputFormat::Wav24 => "wav24",
+            OutputFormat::Wav32Float => "wav32f",
+        })
+    }
+}
+
+/// True if `a` and `b` name the same existing file (after resolving `..`,
+/// symlinks and relative paths). False if either does not exist.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Small deterministic PRNG (xorshift64*) for dither; the crate has no `rand`.
+#[derive(Clone, Debug)]
+pub struct Xorshift64 {
+    state: u64,
+}
+
+impl Xorshift64 {
+    /// Creates a generator; a zero seed is replaced by a fixed non-zero one.
+    pub fn new(seed: u64) -> Self {
+        Xorshift64 {
+            state: if seed == 0 {
+                0x9E37_79B9_7F4A_7C15
+            } else {
+                seed
+            },
+        }
+    }
+
+    /// Next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.state;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.state = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in [-0.5, 0.5).
+    pub fn uniform_half(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    }
+
+    /// TPDF dither in LSB: sum of two independent uniform ±½ values, so it
+    /// lies in (-1, 1) with mean 0 and variance 1/6.
+    pub fn tpdf(&mut self) -> f64 {
+        self.uniform_half() + self.uniform_half()
+    }
+}
+
+/// Fixed dither seed: output files are reproducible bit for bit.
+const DITHER_SEED: u64 = 0x00A7_1A15_D17E_5EED;
+
+/// A WAV writer that only ever leaves a complete file at the final path.
+pub struct AtomicWavWriter {
+    final_path: PathBuf,
+    tmp_path: PathBuf,
+    /// `None` once finished.
+    writer: Option<hound::WavWriter<BufWriter<File>>>,
+    /// Second handle on the temporary file, used to fsync it.
+    sync_handle: File,
+    format: OutputFormat,
+    channels: usize,
+    dither: Xorshift64,
+    clipped: u64,
+    frames: u64,
+}
+
+impl AtomicWavWriter {
+    /// Starts writing `final_path` via a hidden temporary file beside it
+    /// (`.NAME.auralis-PID.tmp`).
+    ///
+    /// Fails if `final_path` exists and `force` is false, if `channels` is not
+    /// 1 or 2, or if the temporary file cannot be created.
+    pub fn create(
+        final_path: &Path,
+        sample_rate: u32,
+        channels: usize,
+        format: OutputFormat,
+        force: bool,
+    ) -> Result<AtomicWavWriter> {
+        let shown = final_path.display();
+        if !(1..=2).contains(&channels) {
+            bail!("{shown}: cannot write {channels} channels (1 or 2 only)");
+        }
+        if sample_rate == 0 {
+            bail!("{shown}: sample rate must be positive");
+        }
+        if final_path.is_dir() {
+            bail!("{shown}: is a directory");
+        }
+        if final_path.exists() && !force {
+            bail!("{shown} exists; use --force to overwrite");
+        }
+        let name = final_path
+            .file_name()
+            .ok_or_else(|| anyhow!("{shown}: output path has no file name"))?
+            .to_string_lossy()
+            .into_owned();
+        let dir = match final_path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let tmp_path = dir.join(format!(".{name}.auralis-{}.tmp", std::process::id()));
+        let file = match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp_path)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                // Left over by an earlier process with the same pid.
+                std::fs::remove_file(&tmp_path).with_context(|| {
+                    format!("{shown}: cannot remove stale {}", tmp_path.display())
+                })?;
+                OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&tmp_path)
+                    .with_context(|| format!("{shown}: cannot create {}", tmp_path.display()))?
+            }
+            Err(e) => bail!("{shown}: cannot create {}: {e}", tmp_path.display()),
+        };
+        // From here on, failure must remove the temporary file.
+        let cleanup = |e: anyhow::Error| {
+            let _ = std::fs::remove_file(&tmp_path);
+            e
+        };
+        let sync_handle = file
+            .try_clone()
+            .map_err(|e| cleanup(anyhow!("{shown}: cannot duplicate file handle: {e}")))?;
+        let spec = hound::WavSpec {
+            channels: channels as u16,
+            sample_rate,
+            bits_per_sample: format.bits(),
+            sample_format: match format {
+                OutputFormat::Wav32Float => hound::SampleFormat::Float,
+                _ => hound::SampleFormat::Int,
+            },
+        };
+        let writer = hound::WavWriter::new(BufWriter::new(file), spec)
+            .map_err(|e| cleanup(anyhow!("{shown}: cannot write WAV header: {e}")))?;
+        Ok(AtomicWavWriter {
+            final_path: final_path.to_path_buf(),
+            tmp_path,
+            writer: Some(writer),
+            sync_handle,
+            format,
+            channels,
+            dither: Xorshift64::new(DITHER_SEED),
+            clipped: 0,
+            frames: 0,
+        })
+    }
+
+    /// Like [`AtomicWavWriter::create`], but first refuses if `final_path`
+    /// is the same file as `input`.
+    pub fn create_for_input(
+        input: &Path,
+        final_path: &Path,
+        sample_rate: u32,
+        channels: usize,
+        format: OutputFormat,
+        force: bool,
+    ) -> Result<AtomicWavWriter> {
+        if same_file(input, final_path) {
+            bail!(
+                "{}: output would overwrite the input file",
+                final_path.display()
+            );
+        }
+        Self::create(final_path, sample_rate, channels, format, force)
+    }
+
+    /// Path of the temporary file being written.
+    #[cfg(test)]
+    pub fn temp_path(&self) -> &Path {
+        &self.tmp_path
+    }
+
+    /// Samples clipped to the integer range so far (16/24-bit only).
+    pub fn clipped_samples(&self) -> u64 {
+        self.clipped
+    }
+
+    /// Frames written so far.
+    #[cfg(test)]
+    pub fn frames_written(&self) -> u64 {
+        self.frames
+    }
+
+    /// Appends one block of planar samples: `channels[c][i]` is frame `i`
+    /// of channel `c`. There must be one slice per channel, all the same
+    /// length. Full scale is ±1.0.
+    pub fn write(&mut self, channels: &[&[f32]]) -> Result<()> {
+        let shown = self.final_path.display();
+        if channels.len() != self.channels {
+            bail!(
+                "{shown}: write() given {} channels, file has {}",
+                channels.len(),
+                self.channels
+            );
+        }
+        let frames = channels[0].len();
+        if channels.iter().any(|c| c.len() != frames) {
+            bail!("{shown}: write() given channels of different lengths");
+        }
+        let writer = self
+            .writer
+            .as_mut()
+            .ok_or_else(|| anyhow!("{shown}: write after finish"))?;
+        let werr = |e: hound::Error| anyhow!("{shown}: write failed: {e}");
+        match self.format {
+            OutputFormat::Wav32Float => {
+                for i in 0..frames {
+                    for ch in channels {
+                        writer.write_sample(ch[i]).map_err(werr)?;
+                    }
+                }
+            }
+            OutputFormat::Wav16 | OutputFormat::Wav24 => {
+                let bits = self.format.bits();
+                let scale = (1i64 << (bits - 1)) as f64;
+                let (lo, hi) = (-scale, scale - 1.0);
+                for i in 0..frames {
+                    for ch in channels {
+                        let x = ch[i] as f64 * scale + self.dither.tpdf();
+                        let mut q = x.round();
+                        if q > hi {
+                            q = hi;
+                            self.clipped += 1;
+                        } else if q < lo {
+                            q = lo;
+                            self.clipped += 1;
+                        } else if q.is_nan() {
+                            q = 0.0;
+                        }
+                        writer.write_sample(q as i32).map_err(werr)?;
+                    }
+                }
+            }
+        }
+        self.frames += frames as u64;
+        Ok(())
+    }
+
+    /// Completes the header, flushes, fsyncs and renames the temporary file
+    /// onto the final path (replacing it atomically), then fsyncs the
+    /// directory. On error the temporary file is removed.
+    pub fn finish(mut self) -> Result<()> {
+        let shown = self.final_path.display().to_string();
+        let writer = self
+            .writer
+            .take()
+            .ok_or_else(|| anyhow!("{shown}: already finished"))?;
+        writer
+            .finalize()
+            .map_err(|e| anyhow!("{shown}: cannot complete WAV file: {e}"))?;
+        self.sync_handle
+            .sync_all()
+            .map_err(|e| anyhow!("{shown}: cannot sync to disk: {e}"))?;
+        std::fs::rename(&self.tmp_path, &self.final_path)
+            .map_err(|e| anyhow!("{shown}: cannot move finished file into place: {e}"))?;
+        // Renamed: nothing left for Drop to remove.
+        self.tmp_path = PathBuf::new();
+        if let Some(dir) = self.final_path.parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            // Persist the rename; not all platforms can open directories.
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for AtomicWavWriter {
+    fn drop(&mut self) {
+        // Close the hound writer before removing its file.
+        drop(self.writer.take());
+        if !self.tmp_path.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.tmp_path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ramp(n: usize, ch: usize) -> Vec<f32> {
+        (0..n)
+            .map(|i| {
+                let v = 0.9 * (i as f32 * 0.013 + ch as f32).sin();
+                if ch == 1 {
+                    -v
+                } else {
+                    v
+                }
+            })
+            .collect()
+    }
+
+    fn dir_entries(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn format_names_parse_and_display() {
+        for (s, f) in [
+            ("wav16", OutputFormat::Wav16),
+            ("wav24", OutputFormat::Wav24),
+            ("WAV32F", OutputFormat::Wav32Float),
+        ] {
+            assert_eq!(s.parse::<OutputFormat>().unwrap(), f);
+            assert_eq!(f.to_string(), s.to_ascii_lowercase());
+        }
+        assert!("wav32".parse::<OutputFormat>().is_err());
+        assert!("mp3".parse::<OutputFormat>().is_err());
+    }
+
+    #[test]
+    fn round_trip_each_format_through_hound() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = 10_000;
+        let (l, r) = (ramp(n, 0), ramp(n, 1));
+        for fmt in [
+            OutputFormat::Wav16,
+            OutputFormat::Wav24,
+            OutputFormat::Wav32Float,
+        ] {
+            let p = dir.path().join(format!("{fmt}.wav"));
+            let mut w = AtomicWavWriter::create(&p, 44_100, 2, fmt, false).unwrap();
+            // Two blocks, to check appending.
+            w.write(&[&l[..3000], &r[..3000]]).unwrap();
+            w.write(&[&l[3000..], &r[3000..]]).unwrap();
+            assert_eq!(w.frames_written(), n as u64);
+            assert_eq!(w.clipped_samples(), 0);
+            w.finish().unwrap();
+            let mut rd = hound::WavReader::open(&p).unwrap();
+            let spec = rd.spec();
+            assert_eq!((spec.channels, spec.sample_rate), (2, 44_100));
+            assert_eq!(spec.bits_per_sample, fmt.bits());
+            assert_eq!(rd.duration(), n as u32);
+            let got: Vec<f64> = match fmt {
+                OutputFormat::Wav32Float => {
+                    rd.samples::<f32>().map(|s| s.unwrap() as f64).collect()
+                }
+                _ => {
+                    let scale = (1i64 << (fmt.bits() - 1)) as f64;
+                    rd.samples::<i32>()
+                        .map(|s| s.unwrap() as f64 / scale)
+                        .collect()
+                }
+            };
+            assert_eq!(got.len(), 2 * n);
+            let lsb = match fmt {
+                OutputFormat::Wav32Float => 0.0,
+                _ => 1.0 / (1i64 << (fmt.bits() - 1)) as f64,
+            };
+            let mut worst = 0.0f64;
+            for i in 0..n {
+                worst = worst.max((got[2 * i] - l[i] as f64).abs());
+                worst = worst.max((got[2 * i + 1] - r[i] as f64).abs());
+            }
+            if fmt == OutputFormat::Wav32Float {
+                assert_eq!(worst, 0.0, "float must be exact");
+            } else {
+                // Dither (< 1 LSB) plus rounding (½ LSB).
+                assert!(worst <= 1.5 * lsb, "{fmt}: error {} LSB", worst / lsb);
+                assert!(worst > 0.5 * lsb, "{fmt}: no sign of dither");
+            }
+        }
+    }
+
+    #[test]
+    fn clipping_to_integer_range_is_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("clip.wav");
+        let mut w = AtomicWavWriter::create(&p, 48_000, 1, OutputFormat::Wav16, false).unwrap();
+        w.write(&[&[2.0, -2.0, 0.0, 1.0]]).unwrap();
+        // 1.0 * 32768 = 32768 + dither is above 32767 at least half the time,
+        // but only 2.0 and -2.0 are certain.
+        assert!(w.clipped_samples() >= 2);
+        w.finish().unwrap();
+        let s: Vec<i16> = hound::WavReader::open(&p)
+            .unwrap()
+            .samples::<i16>()
+            .map(|s| s.unwrap())
+            .collect();
+        assert_eq!((s[0], s[1], s[3]), (32767, -32768, 32767));
+    }
+
+    #[test]
+    fn existing_output_refused_without_force_replaced_with_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.wav");
+        std::fs::write(&p, b"old contents").unwrap();
+        let e = AtomicWavWriter::create(&p, 48_000, 1, OutputFormat::Wav16, false)
+            .err()
+            .expect("must refuse")
+            .to_string();
+        assert!(e.ends_with("exists; use --force to overwrite"), "{e}");
+        assert_eq!(std::fs::read(&p).unwrap(), b"old contents");
+        let mut w = AtomicWavWriter::create(&p, 48_000, 1, OutputFormat::Wav16, true).unwrap();
+        // Until finish the old file is untouched.
+        w.write(&[&[0.25; 100]]).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"old contents");
+        w.finish().unwrap();
+        let rd = hound::WavReader::open(&p).unwrap();
+        assert_eq!(rd.duration(), 100);
+        assert_eq!(dir_entries(dir.path()), vec!["out.wav".to_string()]);
+    }
+
+    #[test]
+    fn temp_file_is_hidden_beside_output_and_named_with_pid() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("song.wav");
+        let w = AtomicWavWriter::create(&p, 48_000, 2, OutputFormat::Wav24, false).unwrap();
+        let expected = format!(".song.wav.auralis-{}.tmp", std::process::id());
+        assert_eq!(w.temp_path(), dir.path().join(&expected));
+        assert_eq!(dir_entries(dir.path()), vec![expected]);
+        drop(w);
+    }
+
+    #[test]
+    fn dropped_writer_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("half.wav");
+        let mut w = AtomicWavWriter::create(&p, 48_000, 2, OutputFormat::Wav16, false).unwrap();
+        w.write(&[&[0.1; 500], &[0.2; 500]]).unwrap();
+        drop(w);
+        assert!(!p.exists());
+        assert!(
+            dir_entries(dir.path()).is_empty(),
+            "{:?}",
+            dir_entries(dir.path())
+        );
+    }
+
+    #[test]
+    fn same_file_detects_aliases_and_create_for_input_refuses() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("in.wav");
+        std::fs::write(&a, b"x").unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let alias = dir.path().join("sub").join("..").join("in.wav");
+        assert!(same_file(&a, &alias));
+        assert!(!same_file(&a, &dir.path().join("other.wav")));
+        let e = AtomicWavWriter::create_for_input(&a, &alias, 48_000, 1, OutputFormat::Wav16, true)
+            .err()
+            .expect("must refuse")
+            .to_string();
+        assert!(e.contains("overwrite the input"), "{e}");
+        assert_eq!(std::fs::read(&a).unwrap(), b"x");
+    }
+
+    #[test]
+    fn wrong_channel_layouts_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.wav");
+        assert!(AtomicWavWriter::create(&p, 48_000, 3, OutputFormat::Wav16, false).is_err());
+        let mut w = AtomicWavWriter::create(&p, 48_000, 2, OutputFormat::Wav16, false).unwrap();
+        assert!(w.write(&[&[0.0; 4]]).is_err());
+        assert!(w.write(&[&[0.0; 4], &[0.0; 3]]).is_err());
+    }
+
+    #[test]
+    fn tpdf_dither_statistics() {
+        // The dither itself: mean 0, variance 1/6 LSB², peak below 1 LSB.
+        let mut rng = Xorshift64::new(1);
+        let n = 200_000;
+        let d: Vec<f64> = (0..n).map(|_| rng.tpdf()).collect();
+        let mean = d.iter().sum::<f64>() / n as f64;
+        let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
+        assert!(mean.abs() < 0.01, "mean {mean}");
+        assert!((var - 1.0 / 6.0).abs() < 0.1 / 6.0, "variance {var}");
+        assert!(d.iter().all(|x| x.abs() < 1.0));
+        // Triangular, not uniform: |d| < 0.5 holds 3/4 of the time.
+        let inner = d.iter().filter(|x| x.abs() < 0.5).count() as f64 / n as f64;
+        assert!((inner - 0.75).abs() < 0.01, "inner fraction {inner}");
+
+        // Silence written at 16 bits: samples are the rounded dither, so they
+        // are in {-1, 0, 1} with mean 0 and variance 1/6 + 1/12 = 1/4 LSB².
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("silence.wav");
+        let mut w = AtomicWavWriter::create(&p, 48_000, 1, OutputFormat::Wav16, false).unwrap();
+        w.write(&[&vec![0.0f32; n]]).unwrap();
+        w.finish().unwrap();
+        let s: Vec<f64> = hound::WavReader::open(&p)
+            .unwrap()
+            .samples::<i16>()
+            .map(|s| s.unwrap() as f64)
+            .collect();
+        assert!(s.iter().all(|&x| (-1.0..=1.0).contains(&x)));
+        let mean = s.iter().sum::<f64>() / n as f64;
+        let var = s.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
+        assert!(mean.abs() < 0.01, "mean {mean}");
+        assert!((var - 0.25).abs() < 0.025, "variance {var}");
+    }
+}

@@ -1,0 +1,299 @@
+//! Mastering one input, in two passes over it: the whole file is analysed first (so the
+//! settings are held from the first sample), then rendered through the very engine the plugin
+//! runs. A render that misses the loudness target by more than a tenth of a LU is corrected and
+//! rendered again (the chain is not linear: the limiter takes back part of any boost).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+use indicatif::ProgressBar;
+
+use super::encode::{AtomicWavWriter, OutputFormat};
+use super::report::{BandGain, FileReport, Limiting, Loudness};
+use super::source::Input;
+use auralis::analysis::targets::{derive, LevelerReason};
+use auralis::analysis::{AnalysisMode, Analyzer, Listener, Measured, ReferenceProfile, Targets};
+use auralis::controls::Controls;
+use auralis::dsp::bark;
+use auralis::session::Session;
+
+/// Frames read and processed at a time (the engine's block).
+pub const BLOCK: usize = 512;
+/// A render within this many LU of the target is final.
+pub const LOUDNESS_TOLERANCE_LU: f32 = 0.1;
+/// Renders at most, the first included.
+pub const MAX_RENDERS: u32 = 4;
+
+/// One file to master.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub input: Input,
+    pub output: PathBuf,
+    pub controls: Controls,
+    pub reference: Option<ReferenceProfile>,
+    pub format: OutputFormat,
+    pub force: bool,
+}
+
+/// What pass 1 found.
+pub struct Analysis {
+    pub sample_rate: u32,
+    pub channels: usize,
+    pub frames: u64,
+    pub measured: Measured,
+    pub fingerprint: auralis::analysis::Fingerprint,
+    pub non_finite_samples: u64,
+    pub skipped_packets: u64,
+}
+
+/// Pass 1: analyses the whole input with `controls`' choices (as the plugin's Learn mode would
+/// hear it: integrated loudness, whole-file spectrum).
+pub fn analyse(input: &Input, controls: &Controls, bar: &ProgressBar) -> Result<Analysis> {
+    let mut pass = input.open()?;
+    let (sample_rate, channels) = (pass.sample_rate(), pass.channels());
+    bar.set_length(pass.frames_hint().unwrap_or(0) * 2);
+    let mut analyzer = Analyzer::new(sample_rate as f32, channels);
+    let mut config = controls.analysis_config();
+    config.analysis_mode = AnalysisMode::Learn;
+    analyzer.set_config(config);
+    let mut buffers = vec![vec![0.0f32; 8192]; channels];
+    let mut frames = 0u64;
+    loop {
+        let n = pass.read(&mut buffers)?;
+        if n == 0 {
+            break;
+        }
+        let block: Vec<&[f32]> = buffers.iter().map(|b| &b[..n]).collect();
+        analyzer.push(&block);
+        frames += n as u64;
+        bar.inc(n as u64);
+    }
+    if frames == 0 {
+        bail!("{}: no audio", input.name());
+    }
+    Ok(Analysis {
+        sample_rate,
+        channels,
+        frames,
+        measured: analyzer.measured(),
+        fingerprint: analyzer.fingerprint(),
+        non_finite_samples: pass.nonfinite_samples(),
+        skipped_packets: pass.skipped_packets(),
+    })
+}
+
+/// The settings for the whole file: the analysis's rules applied once to the whole-file
+/// measurements (no rate limits: nothing needs to glide when the end is known).
+pub fn held_targets(
+    analysis: &Analysis,
+    controls: &Controls,
+    reference: Option<&ReferenceProfile>,
+) -> Targets {
+    let mut config = controls.analysis_config();
+    config.analysis_mode = AnalysisMode::Hold;
+    let mut t = derive(&analysis.measured, &config, reference);
+    t.locked = true;
+    t
+}
+
+/// One render's result, its output not yet committed.
+struct Render {
+    writer: AtomicWavWriter,
+    after: Loudness,
+    limiting: Limiting,
+    eq: Vec<BandGain>,
+}
+
+/// Pass 2: renders `input` through a session holding `targets`, measuring the result.
+fn render(job: &Job, targets: &Targets, frames: u64, bar: &ProgressBar) -> Result<Render> {
+    let mut pass = job.input.open()?;
+    let (sample_rate, channels) = (pass.sample_rate(), pass.channels());
+    let mut session = Session::new(
+        sample_rate as f32,
+        BLOCK,
+        channels,
+        job.controls,
+        Listener::Fixed(*targets),
+    );
+    let mut writer = match job.input.path() {
+        Some(input) => AtomicWavWriter::create_for_input(
+            input,
+            &job.output,
+            sample_rate,
+            channels,
+            job.format,
+            job.force,
+        )?,
+        None => AtomicWavWriter::create(&job.output, sample_rate, channels, job.format, job.force)?,
+    };
+    let mode = ebur128::Mode::I | ebur128::Mode::LRA | ebur128::Mode::TRUE_PEAK;
+    let mut meter = ebur128::EbuR128::new(channels as u32, sample_rate, mode)?;
+    let mut buffers = vec![vec![0.0f32; BLOCK]; channels];
+    // The chain delays the audio by its latency: drop that much from the start of the output
+    // and feed as much silence at the end, so the master is as long as the input, aligned.
+    let mut skip = session.latency();
+    let (mut read, mut written) = (0u64, 0u64);
+    let mut stats = LimitingStats::default();
+    while written < frames {
+        let mut n = if read < frames {
+            pass.read(&mut buffers)?
+        } else {
+            0
+        };
+        if n == 0 {
+            // Past the input's end: silence, to flush the latency.
+            n = BLOCK;
+            for b in buffers.iter_mut() {
+                b.fill(0.0);
+            }
+        } else {
+            read += n as u64;
+        }
+        {
+            let mut block: Vec<&mut [f32]> = buffers.iter_mut().map(|b| &mut b[..n]).collect();
+            session.process(&mut block);
+        }
+        stats.add(session.engine().limiter_reduction_db());
+        let from = skip.min(n);
+        skip -= from;
+        let take = ((n - from) as u64).min(frames - written) as usize;
+        if take > 0 {
+            let out: Vec<&[f32]> = buffers.iter().map(|b| &b[from..from + take]).collect();
+            writer.write(&out)?;
+            meter.add_frames_planar_f32(&out)?;
+            written += take as u64;
+            bar.inc(take as u64);
+        }
+    }
+    let true_peak = (0..channels as u32)
+        .map(|c| meter.true_peak(c).unwrap_or(0.0))
+        .fold(0.0f64, f64::max);
+    let integrated = meter.loudness_global()? as f32;
+    let true_peak_dbtp = (20.0 * true_peak.max(1e-10).log10()) as f32;
+    let engine = session.engine();
+    Ok(Render {
+        writer,
+        after: Loudness {
+            integrated_lufs: integrated,
+            lra_lu: meter.loudness_range()? as f32,
+            true_peak_dbtp,
+            plr_db: true_peak_dbtp - integrated,
+        },
+        limiting: stats.finish(),
+        eq: (0..bark::BANDS)
+            .map(|b| BandGain {
+                centre_hz: bark::centre(b),
+                gain_db: engine.eq_response_db(bark::centre(b)),
+            })
+            .collect(),
+    })
+}
+
+#[derive(Default)]
+struct LimitingStats {
+    max: f32,
+    sum: f64,
+    active: u64,
+    blocks: u64,
+}
+
+impl LimitingStats {
+    fn add(&mut self, reduction_db: f32) {
+        self.max = self.max.max(reduction_db);
+        self.sum += reduction_db as f64;
+        self.active += u64::from(reduction_db > 0.1);
+        self.blocks += 1;
+    }
+
+    fn finish(&self) -> Limiting {
+        let blocks = self.blocks.max(1) as f64;
+        Limiting {
+            max_reduction_db: self.max,
+            mean_reduction_db: (self.sum / blocks) as f32,
+            active_share: (self.active as f64 / blocks) as f32,
+        }
+    }
+}
+
+/// Masters one job: analyse, render (correcting the loudness if needed), commit the output.
+pub fn master(job: &Job, bar: &ProgressBar) -> Result<FileReport> {
+    let started = Instant::now();
+    let analysis = analyse(&job.input, &job.controls, bar)?;
+    let mut targets = held_targets(&analysis, &job.controls, job.reference.as_ref());
+    let capped = targets.reasons.leveler == LevelerReason::CappedByLimiter;
+    let goal = targets.target_lufs;
+
+    let mut renders = 1;
+    let mut result = render(job, &targets, analysis.frames, bar)?;
+    while renders < MAX_RENDERS && job.controls.leveler_enabled {
+        let miss = goal - result.after.integrated_lufs;
+        // Never push past what the analysis allowed the limiter to take.
+        if miss.abs() <= LOUDNESS_TOLERANCE_LU || (capped && miss > 0.0) || !miss.is_finite() {
+            break;
+        }
+        targets.leveler_gain_db += miss;
+        bar.set_length(bar.length().unwrap_or(0) + analysis.frames);
+        // Discard the first render (and its temporary file) before writing the next one.
+        drop(result);
+        result = render(job, &targets, analysis.frames, bar)?;
+        renders += 1;
+    }
+    let Render {
+        writer,
+        after,
+        limiting,
+        eq,
+    } = result;
+    let clipped_samples = writer.clipped_samples();
+    writer.finish()?;
+
+    let m = &analysis.measured;
+    let shortfall = goal - after.integrated_lufs;
+    let wall = started.elapsed().as_secs_f64();
+    let seconds = analysis.frames as f64 / analysis.sample_rate as f64;
+    let settings = job.controls.settings(&targets);
+    Ok(FileReport {
+        input: job.input.name(),
+        output: job.output.display().to_string(),
+        sample_rate: analysis.sample_rate,
+        channels: analysis.channels,
+        frames: analysis.frames,
+        seconds,
+        before: Loudness {
+            integrated_lufs: m.integrated_lufs,
+            lra_lu: m.lra_lu,
+            true_peak_dbtp: m.true_peak_dbtp,
+            plr_db: m.true_peak_dbtp - m.integrated_lufs,
+        },
+        after,
+        target_lufs: goal,
+        ceiling_dbtp: job.controls.ceiling_dbtp,
+        loudness_shortfall_db: (shortfall > 0.3).then_some(shortfall),
+        eq,
+        compressor_threshold_db: settings.compressor.threshold_db,
+        compressor_ratio: settings.compressor.ratio,
+        leveler_gain_db: settings.leveler_gain_db,
+        width: settings.width,
+        limiting,
+        reasons: format!("{:?}", targets.reasons),
+        targets,
+        skipped_packets: analysis.skipped_packets,
+        clipped_samples,
+        renders,
+        non_finite_samples: analysis.non_finite_samples,
+        wall_seconds: wall,
+        realtime_factor: seconds / wall.max(1e-9),
+    })
+}
+
+/// Builds a reference profile from files: each analysed whole, blended with equal weights.
+pub fn reference_profile(files: &[PathBuf]) -> Result<Option<ReferenceProfile>> {
+    let hidden = ProgressBar::hidden();
+    let mut profiles = Vec::new();
+    for file in files {
+        let analysis = analyse(&Input::File(file.clone()), &Controls::default(), &hidden)?;
+        profiles.push((ReferenceProfile::from_measured(&analysis.measured), 1.0));
+    }
+    Ok(ReferenceProfile::blend(&profiles))
+}

@@ -1,0 +1,169 @@
+//! The `auralis` command: masters files and folders with the plugin's own engine and analysis.
+
+pub mod analyze;
+pub mod batch;
+pub mod decode;
+pub mod demo;
+pub mod encode;
+pub mod master;
+pub mod paths;
+pub mod report;
+pub mod source;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use auralis::analysis::{MasteringMode, Preset};
+use auralis::controls::Controls;
+use encode::OutputFormat;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "auralis",
+    version,
+    about = "Adaptive mastering: the Auralis plugin's engine and analysis, over files"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Master one file, several, or the built-in demo mix.
+    Master(MasterArgs),
+    /// Print a file's loudness and its 25-value fingerprint.
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MasterArgs {
+    /// Input files (WAV, FLAC, MP3, OGG/Vorbis, AIFF; mono or stereo; 8 to 384 kHz).
+    #[arg(required_unless_present = "demo")]
+    pub inputs: Vec<PathBuf>,
+    /// The output file (one input only).
+    #[arg(short = 'o', long = "output", conflicts_with = "out_dir")]
+    pub output: Option<PathBuf>,
+    /// The folder for the outputs, named `<input>.mastered.wav`.
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
+    /// Master the built-in demo mix (a dull, quiet loop) instead of files. Writes
+    /// `auralis-demo.original.wav` and `auralis-demo.mastered.wav`.
+    #[arg(long, conflicts_with_all = ["inputs", "output"])]
+    pub demo: bool,
+    /// The preset: its tonal curve, loudness, dynamics and width.
+    #[arg(long, value_enum, default_value_t = PresetArg::Adaptive)]
+    pub preset: PresetArg,
+    /// Toward the preset (adaptive), a reference (reference) or a blend (hybrid). Defaults to
+    /// reference when --reference is given, adaptive otherwise.
+    #[arg(long, value_enum)]
+    pub mode: Option<ModeArg>,
+    /// A reference track to match (several are blended with equal weights).
+    #[arg(long = "reference", value_name = "FILE")]
+    pub references: Vec<PathBuf>,
+    /// Integrated loudness target in LUFS (default: the preset's or the reference's).
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_range(-40.0, 0.0))]
+    pub target_lufs: Option<f32>,
+    /// True-peak ceiling in dBTP.
+    #[arg(long, allow_hyphen_values = true, default_value_t = -1.0, value_parser = parse_range(-12.0, 0.0))]
+    pub ceiling: f32,
+    /// How much of the processing to apply, 0 (none) to 1 (all).
+    #[arg(long, default_value_t = 1.0, value_parser = parse_range(0.0, 1.0))]
+    pub intensity: f32,
+    /// Output format: wav16 and wav24 are TPDF-dithered, wav32f is 32-bit float.
+    #[arg(long, default_value_t = OutputFormat::Wav24)]
+    pub format: OutputFormat,
+    /// Files mastered at once (default: one per core).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Also write the report as JSON to this file.
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+    /// Overwrite existing outputs (never an input).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AnalyzeArgs {
+    pub file: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PresetArg {
+    Adaptive,
+    Gentle,
+    Warm,
+    Bright,
+    Punchy,
+    Live,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ModeArg {
+    Adaptive,
+    Reference,
+    Hybrid,
+}
+
+fn parse_range(min: f32, max: f32) -> impl Fn(&str) -> Result<f32, String> + Clone {
+    move |s| {
+        let v: f32 = s.trim().parse().map_err(|_| format!("not a number: {s}"))?;
+        if (min..=max).contains(&v) {
+            Ok(v)
+        } else {
+            Err(format!("{v} is outside {min} to {max}"))
+        }
+    }
+}
+
+impl MasterArgs {
+    /// The plugin's controls these flags stand for.
+    pub fn controls(&self) -> Controls {
+        let preset = match self.preset {
+            PresetArg::Adaptive => Preset::Adaptive,
+            PresetArg::Gentle => Preset::Gentle,
+            PresetArg::Warm => Preset::Warm,
+            PresetArg::Bright => Preset::Bright,
+            PresetArg::Punchy => Preset::Punchy,
+            PresetArg::Live => Preset::Live,
+        };
+        let mode = match self.mode {
+            Some(ModeArg::Adaptive) => MasteringMode::Adaptive,
+            Some(ModeArg::Reference) => MasteringMode::Reference,
+            Some(ModeArg::Hybrid) => MasteringMode::Hybrid,
+            None if !self.references.is_empty() => MasteringMode::Reference,
+            None => MasteringMode::Adaptive,
+        };
+        Controls {
+            mode,
+            preset,
+            loudness_from_preset: self.target_lufs.is_none(),
+            target_lufs: self.target_lufs.unwrap_or(-14.0),
+            ceiling_dbtp: self.ceiling,
+            intensity: self.intensity,
+            ..Controls::default()
+        }
+    }
+}
+
+/// Runs the command line; the exit status says whether every file succeeded.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Master(args) => batch::run(&args),
+        Command::Analyze(args) => analyze::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("auralis: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

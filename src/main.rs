@@ -1,0 +1,7 @@
+//! `auralis`: the command-line mastering tool (see `auralis --help`).
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::run()
+}

@@ -1,0 +1,472 @@
+//! The `auralis` command end to end, on files these tests synthesize: loudness and true peak of
+//! the masters (measured by `ebur128`), lengths, formats, safety of inputs and outputs, batches,
+//! and parity with the plugin's offline path.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use auralis::analysis::{AnalysisMode, Listener, Targets};
+use auralis::controls::Controls;
+use auralis::session::Session;
+
+const BIN: &str = env!("CARGO_BIN_EXE_auralis");
+
+/// A programme-like stereo (or mono) signal: drums-ish noise bursts, a bass line and a pad,
+/// quiet (about -26 LUFS) and darker than any preset.
+fn programme(sample_rate: u32, seconds: f32, channels: usize) -> Vec<Vec<f32>> {
+    let fs = sample_rate as f32;
+    let n = (seconds * fs) as usize;
+    let mut seed = 0xdead_beef_u32;
+    let mut noise = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed as f32 / u32::MAX as f32 - 0.5
+    };
+    let beat = (fs * 0.5) as usize;
+    let mut out = vec![Vec::with_capacity(n); channels];
+    let mut lp = 0.0f32;
+    for i in 0..n {
+        let t = i as f32 / fs;
+        let env = (-((i % beat) as f32) / (0.04 * fs)).exp();
+        lp += 0.05 * (noise() - lp);
+        let hit = 0.4 * env * lp;
+        let bass = 0.1 * (std::f32::consts::TAU * 55.0 * t).sin();
+        let pad = 0.03 * (std::f32::consts::TAU * 330.0 * t).sin();
+        for (c, ch) in out.iter_mut().enumerate() {
+            let side = if c == 0 { 1.0 } else { -1.0 };
+            ch.push(hit + bass + pad * (1.0 + 0.3 * side));
+        }
+    }
+    out
+}
+
+enum Format {
+    Int16,
+    Int24,
+    Float32,
+    Flac16,
+}
+
+fn write_input(path: &Path, signal: &[Vec<f32>], sample_rate: u32, format: Format) {
+    let channels = signal.len();
+    let frames = signal[0].len();
+    let interleaved = |scale: f32| -> Vec<i32> {
+        (0..frames)
+            .flat_map(|i| signal.iter().map(move |c| (c[i] * scale).round() as i32))
+            .collect()
+    };
+    match format {
+        Format::Flac16 => write_flac(path, signal, sample_rate),
+        Format::Int16 | Format::Int24 => {
+            let bits = if matches!(format, Format::Int16) {
+                16
+            } else {
+                24
+            };
+            let spec = hound::WavSpec {
+                channels: channels as u16,
+                sample_rate,
+                bits_per_sample: bits,
+                sample_format: hound::SampleFormat::Int,
+            };
+            let mut w = hound::WavWriter::create(path, spec).unwrap();
+            for s in interleaved(((1i32 << (bits - 1)) - 1) as f32) {
+                w.write_sample(s).unwrap();
+            }
+            w.finalize().unwrap();
+        }
+        Format::Float32 => {
+            let spec = hound::WavSpec {
+                channels: channels as u16,
+                sample_rate,
+                bits_per_sample: 32,
+                sample_format: hound::SampleFormat::Float,
+            };
+            let mut w = hound::WavWriter::create(path, spec).unwrap();
+            for i in 0..frames {
+                for c in signal {
+                    w.write_sample(c[i]).unwrap();
+                }
+            }
+            w.finalize().unwrap();
+        }
+    }
+}
+
+/// A 16-bit FLAC file of VERBATIM (uncompressed) subframes: valid FLAC that needs no encoder.
+fn write_flac(path: &Path, signal: &[Vec<f32>], rate: u32) {
+    fn crc8(data: &[u8]) -> u8 {
+        data.iter().fold(0u8, |mut crc, &byte| {
+            crc ^= byte;
+            for _ in 0..8 {
+                crc = if crc & 0x80 != 0 {
+                    (crc << 1) ^ 0x07
+                } else {
+                    crc << 1
+                };
+            }
+            crc
+        })
+    }
+    fn crc16(data: &[u8]) -> u16 {
+        data.iter().fold(0u16, |mut crc, &byte| {
+            crc ^= (byte as u16) << 8;
+            for _ in 0..8 {
+                crc = if crc & 0x8000 != 0 {
+                    (crc << 1) ^ 0x8005
+                } else {
+                    crc << 1
+                };
+            }
+            crc
+        })
+    }
+    const BLOCK: usize = 8192;
+    let (channels, frames) = (signal.len(), signal[0].len());
+    let mut b = b"fLaC".to_vec();
+    b.extend_from_slice(&[0x80, 0, 0, 34]); // the last metadata block: STREAMINFO, 34 bytes
+    b.extend_from_slice(&(BLOCK as u16).to_be_bytes());
+    b.extend_from_slice(&(BLOCK as u16).to_be_bytes());
+    b.extend_from_slice(&[0; 6]); // frame sizes unknown
+    let packed: u64 =
+        ((rate as u64) << 44) | (((channels - 1) as u64) << 41) | (15u64 << 36) | frames as u64;
+    b.extend_from_slice(&packed.to_be_bytes());
+    b.extend_from_slice(&[0; 16]); // no MD5
+    for (n, start) in (0..frames).step_by(BLOCK).enumerate() {
+        assert!(n < 128, "the frame number must fit one UTF-8 byte");
+        let len = BLOCK.min(frames - start);
+        // Sync, fixed blocking; block size in 16 bits after the header, rate from STREAMINFO.
+        let mut f = vec![
+            0xFF,
+            0xF8,
+            0x70,
+            (((channels - 1) as u8) << 4) | 0x08,
+            n as u8,
+        ];
+        f.extend_from_slice(&((len - 1) as u16).to_be_bytes());
+        f.push(crc8(&f));
+        for channel in signal {
+            f.push(0x02); // VERBATIM
+            for &x in &channel[start..start + len] {
+                f.extend_from_slice(&((x * 32767.0).round() as i16).to_be_bytes());
+            }
+        }
+        let crc = crc16(&f);
+        f.extend_from_slice(&crc.to_be_bytes());
+        b.extend_from_slice(&f);
+    }
+    std::fs::write(path, b).unwrap();
+}
+
+/// Reads a WAV as planar f32, with its sample rate.
+fn read_wav(path: &Path) -> (Vec<Vec<f32>>, u32) {
+    let mut r = hound::WavReader::open(path).unwrap();
+    let spec = r.spec();
+    let ch = spec.channels as usize;
+    let samples: Vec<f32> = match spec.sample_format {
+        hound::SampleFormat::Float => r.samples::<f32>().map(Result::unwrap).collect(),
+        hound::SampleFormat::Int => {
+            let scale = 1.0 / (1i64 << (spec.bits_per_sample - 1)) as f32;
+            r.samples::<i32>()
+                .map(|s| s.unwrap() as f32 * scale)
+                .collect()
+        }
+    };
+    let mut planar = vec![Vec::new(); ch];
+    for (i, s) in samples.into_iter().enumerate() {
+        planar[i % ch].push(s);
+    }
+    (planar, spec.sample_rate)
+}
+
+/// Integrated loudness (LUFS) and true peak (dBTP) by the `ebur128` crate.
+fn measure(signal: &[Vec<f32>], sample_rate: u32) -> (f64, f64) {
+    let mode = ebur128::Mode::I | ebur128::Mode::TRUE_PEAK;
+    let mut m = ebur128::EbuR128::new(signal.len() as u32, sample_rate, mode).unwrap();
+    let planar: Vec<&[f32]> = signal.iter().map(|c| c.as_slice()).collect();
+    m.add_frames_planar_f32(&planar).unwrap();
+    let tp = (0..signal.len() as u32)
+        .map(|c| m.true_peak(c).unwrap())
+        .fold(0.0, f64::max);
+    (m.loudness_global().unwrap(), 20.0 * tp.log10())
+}
+
+fn auralis(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("run auralis")
+}
+
+fn hash(path: &Path) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    std::fs::read(path).unwrap().hash(&mut h);
+    h.finish()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn masters_land_on_the_loudness_target_under_the_ceiling_at_full_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "int16-stereo-44k.wav",
+            44_100,
+            2,
+            Format::Int16,
+            "-14",
+            "-1",
+        ),
+        (
+            "float-mono-48k.wav",
+            48_000,
+            1,
+            Format::Float32,
+            "-16",
+            "-1",
+        ),
+        (
+            "int24-stereo-96k.wav",
+            96_000,
+            2,
+            Format::Int24,
+            "-12",
+            "-0.5",
+        ),
+        (
+            "flac-stereo-48k.flac",
+            48_000,
+            2,
+            Format::Flac16,
+            "-14",
+            "-2",
+        ),
+    ];
+    for (name, rate, channels, format, target, ceiling) in cases {
+        let input = dir.path().join(name);
+        let signal = programme(rate, 12.0, channels);
+        write_input(&input, &signal, rate, format);
+        let before = hash(&input);
+        let output = dir.path().join(format!("{name}.out.wav"));
+        let run = auralis(&[
+            "master",
+            s(&input),
+            "-o",
+            s(&output),
+            "--target-lufs",
+            target,
+            "--ceiling",
+            ceiling,
+            "--format",
+            "wav32f",
+        ]);
+        assert!(
+            run.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert_eq!(hash(&input), before, "{name}: the input changed");
+        let (out, out_rate) = read_wav(&output);
+        assert_eq!(out_rate, rate, "{name}");
+        assert_eq!(out.len(), channels, "{name}");
+        assert_eq!(out[0].len(), signal[0].len(), "{name}: length");
+        let (lufs, tp) = measure(&out, rate);
+        let (target, ceiling): (f64, f64) = (target.parse().unwrap(), ceiling.parse().unwrap());
+        assert!(
+            (lufs - target).abs() <= 0.3,
+            "{name}: {lufs:.2} LUFS, target {target}"
+        );
+        assert!(
+            tp <= ceiling,
+            "{name}: true peak {tp:.2} dBTP over {ceiling}"
+        );
+    }
+}
+
+#[test]
+fn sixteen_and_twenty_four_bit_outputs_are_written_as_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.wav");
+    write_input(&input, &programme(44_100, 6.0, 2), 44_100, Format::Float32);
+    for (format, bits) in [("wav16", 16), ("wav24", 24), ("wav32f", 32)] {
+        let out = dir.path().join(format!("{format}.wav"));
+        let run = auralis(&["master", s(&input), "-o", s(&out), "--format", format]);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert_eq!(
+            hound::WavReader::open(&out).unwrap().spec().bits_per_sample,
+            bits
+        );
+    }
+}
+
+#[test]
+fn an_existing_output_is_kept_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.wav");
+    write_input(&input, &programme(44_100, 4.0, 2), 44_100, Format::Int16);
+    let out = dir.path().join("out.wav");
+    std::fs::write(&out, b"precious").unwrap();
+    let run = auralis(&["master", s(&input), "-o", s(&out)]);
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("--force"));
+    assert_eq!(std::fs::read(&out).unwrap(), b"precious");
+    let run = auralis(&["master", s(&input), "-o", s(&out), "--force"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(hound::WavReader::open(&out).is_ok());
+    // And an input is never an output, forced or not.
+    let run = auralis(&["master", s(&input), "-o", s(&input), "--force"]);
+    assert!(!run.status.success());
+}
+
+#[test]
+fn a_corrupt_file_fails_clearly_and_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.wav");
+    write_input(&good, &programme(44_100, 4.0, 2), 44_100, Format::Int16);
+    let bytes = std::fs::read(&good).unwrap();
+    let truncated = dir.path().join("truncated.wav");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2 + 1]).unwrap();
+    let garbage = dir.path().join("garbage.wav");
+    std::fs::write(&garbage, b"RIFF\x10\x00\x00\x00not audio at all").unwrap();
+    let empty = dir.path().join("empty.flac");
+    std::fs::write(&empty, b"").unwrap();
+    let out_dir = dir.path().join("out");
+    let run = auralis(&[
+        "master",
+        s(&truncated),
+        s(&good),
+        s(&garbage),
+        s(&empty),
+        "--out-dir",
+        s(&out_dir),
+        "--jobs",
+        "2",
+    ]);
+    assert!(!run.status.success(), "a batch with failures must fail");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stdout.contains("1 mastered, 3 failed"), "{stdout}");
+    for bad in ["truncated.wav", "garbage.wav", "empty.flac"] {
+        let line = stderr.lines().find(|l| l.contains(bad));
+        assert!(line.is_some(), "no message naming {bad}: {stderr}");
+    }
+    // Only the good file's master, and no temporary files.
+    let mut made: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    made.sort();
+    assert_eq!(made, ["good.mastered.wav"]);
+}
+
+#[test]
+fn the_demo_masters_a_built_in_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let run = auralis(&[
+        "master",
+        "--demo",
+        "--out-dir",
+        s(dir.path()),
+        "--report",
+        s(&report),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let (original, rate) = read_wav(&dir.path().join("auralis-demo.original.wav"));
+    let (master, _) = read_wav(&dir.path().join("auralis-demo.mastered.wav"));
+    let (before, _) = measure(&original, rate);
+    let (after, tp) = measure(&master, rate);
+    assert!(before < -20.0, "the demo should start quiet: {before}");
+    assert!((after + 14.0).abs() <= 0.3, "{after}");
+    assert!(tp <= -1.0, "{tp}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["files"].as_array().unwrap().len(), 1);
+    assert!(json["files"][0]["realtime_factor"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn analyze_prints_loudness_and_the_fingerprint() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.wav");
+    let signal = programme(48_000, 8.0, 2);
+    write_input(&input, &signal, 48_000, Format::Float32);
+    let run = auralis(&["analyze", s(&input), "--json"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let (lufs, _) = measure(&signal, 48_000);
+    let reported = json["integrated_lufs"].as_f64().unwrap();
+    assert!((reported - lufs).abs() < 0.1, "{reported} vs {lufs}");
+    assert_eq!(json["fingerprint"].as_object().unwrap().len(), 25);
+    assert!(json["fingerprint"]["tempo_bpm"].as_f64().unwrap() > 100.0);
+}
+
+#[test]
+fn the_cli_render_is_the_plugins_offline_render_with_the_same_held_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.wav");
+    let signal = programme(44_100, 8.0, 2);
+    write_input(&input, &signal, 44_100, Format::Float32);
+    let out = dir.path().join("out.wav");
+    let report = dir.path().join("r.json");
+    let run = auralis(&[
+        "master",
+        s(&input),
+        "-o",
+        s(&out),
+        "--format",
+        "wav32f",
+        "--report",
+        s(&report),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let targets: Targets = serde_json::from_value(json["files"][0]["targets"].clone()).unwrap();
+
+    // The plugin in an offline bounce: an inline analysis in Hold mode, holding the targets
+    // restored from a saved project, in host blocks of 333 samples.
+    let controls = Controls {
+        analysis: AnalysisMode::Hold,
+        ..Controls::default()
+    };
+    let mut session = Session::new(44_100.0, 512, 2, controls, Listener::inline(44_100.0, 2));
+    session.hold(targets);
+    let latency = session.latency();
+    let [mut l, mut r]: [Vec<f32>; 2] = [signal[0].clone(), signal[1].clone()];
+    l.extend(std::iter::repeat_n(0.0, latency));
+    r.extend(std::iter::repeat_n(0.0, latency));
+    for (a, b) in l.chunks_mut(333).zip(r.chunks_mut(333)) {
+        session.process(&mut [a, b]);
+    }
+    let (cli, _) = read_wav(&out);
+    let worst = cli[0]
+        .iter()
+        .zip(&l[latency..])
+        .chain(cli[1].iter().zip(&r[latency..]))
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst <= 1e-6, "largest difference {worst}");
+}
