@@ -499,3 +499,118 @@ fn unloading_the_library_does_not_crash_threads_that_used_it() {
         "loading, using and unloading the plugin on a thread crashed the process: {status}"
     );
 }
+
+/// A quiet, dark programme (noise falling 6 dB per octave, with a beat), around -30 LUFS: the
+/// analysis has plenty to correct, so its targets move well away from neutral.
+fn quiet_programme(len: usize, sample_rate: f64) -> Stereo {
+    let mut seed = 0x0bad_cafe_u32;
+    let mut noise = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed as f32 / u32::MAX as f32 - 0.5
+    };
+    let (mut l, mut r) = (Vec::with_capacity(len), Vec::with_capacity(len));
+    let (mut a, mut b) = (0.0f32, 0.0f32);
+    let k = (std::f64::consts::TAU * 100.0 / sample_rate) as f32;
+    for n in 0..len {
+        let beat = 1.0 + 0.5 * (std::f64::consts::TAU * 2.0 * n as f64 / sample_rate).sin() as f32;
+        a += k * (noise() - a);
+        b += k * (noise() - b);
+        l.push(0.3 * beat * a);
+        r.push(0.3 * beat * (0.8 * a + 0.2 * b));
+    }
+    [l, r]
+}
+
+fn rms(x: &[f32]) -> f64 {
+    (x.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>() / x.len() as f64).sqrt()
+}
+
+/// An offline bounce through the plugin: analysis inline at a fixed hop, so the output must be
+/// bit-identical whatever the host's block size, and from one bounce to the next.
+#[test]
+fn offline_bounces_are_bit_identical_for_any_host_block_size() {
+    let sample_rate = 44_100.0;
+    let input = quiet_programme((10.0 * sample_rate) as usize, sample_rate);
+    let bounce = |blocks: &[usize]| {
+        let mut plugin = Plugin::new();
+        plugin.set_offline();
+        let mut processor = plugin.activate(sample_rate);
+        let out = processor.process_in_blocks(&input, blocks, &[]);
+        plugin.deactivate(processor);
+        out
+    };
+    let reference = bounce(&[4096]);
+    // The analysis really steered the chain: by the last seconds the output is much louder.
+    let tail = input[0].len() - 2 * 44_100..;
+    let gain = rms(&reference[0][tail.clone()]) / rms(&input[0][tail]);
+    assert!(gain > 1.3, "no loudness correction: gain {gain:.2}");
+    for blocks in [&[4096][..], &[64], &[1000, 17, 3000]] {
+        let out = bounce(blocks);
+        for c in 0..2 {
+            let first = out[c].iter().zip(&reference[c]).position(|(a, b)| a != b);
+            assert_eq!(first, None, "blocks {blocks:?}, channel {c}");
+        }
+    }
+}
+
+/// Hold mode saves the targets in force with the project; a reopened project (a new instance
+/// loading that state) masters with them from its first sample.
+#[test]
+fn held_targets_survive_a_saved_project() {
+    let sample_rate = 48_000.0;
+    let listen = quiet_programme((8.0 * sample_rate) as usize, sample_rate);
+    let mut original = Plugin::new();
+    original.set_offline();
+    let analysis = original.param("Analysis");
+    let mut processor = original.activate(sample_rate);
+    processor.process_in_blocks(&listen, &[4096], &[]);
+    // Hold (the last step of the Analysis menu) engages on the next block.
+    let hold = Automation {
+        at: 0,
+        param: &analysis,
+        value: analysis.max,
+    };
+    let probe = quiet_programme(4096, sample_rate);
+    processor.process_in_blocks(&probe, &[4096], &[hold]);
+    original.deactivate(processor);
+    let state = original.save_state();
+    let text = String::from_utf8_lossy(&state);
+    assert!(
+        text.contains("held-targets"),
+        "no held targets in the state"
+    );
+    assert!(
+        !text.contains("\"held-targets\":\"null\""),
+        "held targets saved empty"
+    );
+
+    let render_probe = |plugin: &mut Plugin| {
+        plugin.set_offline();
+        let mut processor = plugin.activate(sample_rate);
+        let out = processor.process_in_blocks(&probe, &[512], &[]);
+        plugin.deactivate(processor);
+        out
+    };
+    let mut reopened = Plugin::new();
+    reopened.load_state(&state);
+    let held = render_probe(&mut reopened);
+    // A fresh instance in Hold mode without saved targets holds neutral ones.
+    let mut fresh = Plugin::new();
+    // nice-plug's state: an 8-byte little-endian length, then JSON.
+    let mut json: serde_json::Value = serde_json::from_slice(&state[8..]).expect("JSON state");
+    json["fields"]["held-targets"] = serde_json::Value::String("null".into());
+    let body = serde_json::to_vec(&json).unwrap();
+    let mut edited = (body.len() as u64).to_le_bytes().to_vec();
+    edited.extend(body);
+    fresh.load_state(&edited);
+    let neutral = render_probe(&mut fresh);
+    // From the very first block the reopened project is louder: the held leveler gain.
+    let first = 4096 / 2;
+    let ratio = rms(&held[0][..first]) / rms(&neutral[0][..first]);
+    assert!(
+        ratio > 1.3,
+        "held targets not applied from the start: ratio {ratio:.2}"
+    );
+}

@@ -16,7 +16,7 @@
 //! `low` (each `|` half holding both channels). With AVX (detected at run time) a four-lane
 //! stage is one instruction per operation, so the nine sections cost about five.
 
-use crate::dsp::biquad::{has_avx, BiquadCoeffs, LaneBiquad};
+use crate::dsp::biquad::{BiquadCoeffs, LaneBiquad};
 use std::f64::consts::FRAC_1_SQRT_2;
 
 /// Index of each band in [`Crossover3::band_response_db`].
@@ -192,17 +192,14 @@ impl Crossover3 {
             ap2: self.ap2,
         };
         #[cfg(target_arch = "x86_64")]
-        if has_avx() {
+        if crate::dsp::biquad::has_avx() {
             // SAFETY: the CPU supports AVX, checked just above.
             unsafe { split_avx(&mut states, l, r, stereo, bands) };
         } else {
             split_lanes(&mut states, l, r, stereo, bands);
         }
         #[cfg(not(target_arch = "x86_64"))]
-        {
-            let _ = has_avx;
-            split_lanes(&mut states, l, r, stereo, bands);
-        }
+        split_lanes(&mut states, l, r, stereo, bands);
         self.first = states.first;
         self.second = states.second;
         self.ap2 = states.ap2;

@@ -17,6 +17,7 @@ use clack_extensions::params::{
     HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
     ParamInfoFlags, ParamRescanFlags, PluginParams,
 };
+use clack_extensions::render::{PluginRender, RenderMode};
 use clack_extensions::state::{HostState, HostStateImpl, PluginState};
 use clack_host::events::event_types::ParamValueEvent;
 use clack_host::prelude::*;
@@ -175,6 +176,7 @@ pub struct Plugin {
     pub state: PluginState,
     pub latency: PluginLatency,
     pub audio_ports: PluginAudioPorts,
+    pub render: Option<PluginRender>,
 }
 
 impl Plugin {
@@ -205,12 +207,14 @@ impl Plugin {
         let state = handle.get_extension().expect("no state extension");
         let latency = handle.get_extension().expect("no latency extension");
         let audio_ports = handle.get_extension().expect("no audio-ports extension");
+        let render = handle.get_extension();
         Self {
             instance,
             params,
             state,
             latency,
             audio_ports,
+            render,
         }
     }
 
@@ -257,6 +261,14 @@ impl Plugin {
             .value_to_text(&self.instance.plugin_handle(), param.id, value, &mut buffer)
             .unwrap_or_else(|_| panic!("no text for {} = {value}", param.name));
         String::from_utf8_lossy(text).into_owned()
+    }
+
+    /// Switches the plugin to offline rendering (a host's bounce), before activation.
+    pub fn set_offline(&mut self) {
+        let render = self.render.expect("no render extension");
+        render
+            .set(&mut self.instance.plugin_handle(), RenderMode::Offline)
+            .expect("the plugin refused offline rendering");
     }
 
     pub fn latency(&mut self) -> usize {

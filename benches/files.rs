@@ -1,0 +1,152 @@
+//! Whole-file figures: the analysis alone, and the `auralis` command end to end.
+//!
+//! ```sh
+//! cargo bench --bench files
+//! ```
+//!
+//! - analysis of a 5-minute 48 kHz stereo track offline (seconds), and as a share of one core
+//!   when it runs in realtime beside the audio;
+//! - `auralis master` on a 5-minute 44.1 kHz stereo WAV (decode, analyse, render, encode), on one
+//!   core and with `--jobs 2`, and a batch of 10 such files;
+//! - peak memory of `auralis master` on a 10-minute track.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use auralis::analysis::Analyzer;
+
+const BIN: &str = env!("CARGO_BIN_EXE_auralis");
+
+/// Programme-like stereo audio: beats, a bass line, a pad, noise.
+fn programme(sample_rate: u32, seconds: f32) -> [Vec<f32>; 2] {
+    let fs = sample_rate as f32;
+    let n = (seconds * fs) as usize;
+    let mut seed = 0x2468_ace1_u32;
+    let mut noise = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed as f32 / u32::MAX as f32 - 0.5
+    };
+    let beat = (fs * 0.5) as usize;
+    let (mut l, mut r) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for i in 0..n {
+        let t = i as f32 / fs;
+        let env = (-((i % beat) as f32) / (0.04 * fs)).exp();
+        let hit = 0.5 * env * noise();
+        let tone = 0.15 * (std::f32::consts::TAU * 55.0 * t).sin()
+            + 0.05 * (std::f32::consts::TAU * 440.0 * t).sin();
+        l.push(hit + tone + 0.01 * noise());
+        r.push(hit * 0.8 + tone + 0.01 * noise());
+    }
+    [l, r]
+}
+
+fn write_wav(path: &Path, signal: &[Vec<f32>; 2], sample_rate: u32) {
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate,
+        bits_per_sample: 24,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..signal[0].len() {
+        for c in signal {
+            w.write_sample((c[i].clamp(-1.0, 1.0) * 8_388_607.0) as i32)
+                .unwrap();
+        }
+    }
+    w.finalize().unwrap();
+}
+
+/// Runs the command and returns (wall seconds, peak resident memory in MiB).
+fn run(args: &[&str]) -> (f64, f64) {
+    let start = Instant::now();
+    let child = Command::new(BIN).args(args).spawn().expect("run auralis");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: plain wait4 on our own child, with a zeroed rusage to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "auralis failed"
+    );
+    (
+        start.elapsed().as_secs_f64(),
+        usage.ru_maxrss as f64 / 1024.0,
+    )
+}
+
+fn main() {
+    // The analysis, offline, over 5 minutes at 48 kHz.
+    let five = programme(48_000, 300.0);
+    let mut best = f64::MAX;
+    for _ in 0..3 {
+        let mut a = Analyzer::new(48_000.0, 2);
+        let start = Instant::now();
+        for (l, r) in five[0].chunks(512).zip(five[1].chunks(512)) {
+            a.push(&[l, r]);
+        }
+        std::hint::black_box(a.targets());
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    println!("analysis of 5 min at 48 kHz stereo, offline     {best:>7.2} s");
+    println!(
+        "analysis in realtime at 48 kHz stereo           {:>7.2} % of one core",
+        best / 300.0 * 100.0
+    );
+    drop(five);
+
+    let dir = tempfile::tempdir().unwrap();
+    let track = dir.path().join("track.wav");
+    write_wav(&track, &programme(44_100, 300.0), 44_100);
+    let t = |s: &Path| s.to_str().unwrap().to_string();
+    let out = dir.path().join("out.wav");
+    for jobs in ["1", "2"] {
+        let (wall, mem) = run(&[
+            "master",
+            &t(&track),
+            "-o",
+            &t(&out),
+            "--force",
+            "--jobs",
+            jobs,
+        ]);
+        println!(
+            "auralis master, 5 min 44.1 kHz, --jobs {jobs}         {wall:>7.2} s ({:.0}x realtime, {mem:.0} MiB peak)",
+            300.0 / wall
+        );
+    }
+    let batch_dir = dir.path().join("batch");
+    std::fs::create_dir_all(&batch_dir).unwrap();
+    let mut names = Vec::new();
+    for i in 0..10 {
+        let p = batch_dir.join(format!("t{i}.wav"));
+        std::fs::copy(&track, &p).unwrap();
+        names.push(t(&p));
+    }
+    let masters = dir.path().join("masters");
+    for jobs in ["1", "2"] {
+        let mut args = vec!["master".to_string()];
+        args.extend(names.iter().cloned());
+        args.extend(["--out-dir", &t(&masters), "--force", "--jobs", jobs].map(String::from));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (wall, mem) = run(&args);
+        println!(
+            "auralis master, 10 x 5 min, --jobs {jobs}             {wall:>7.2} s ({:.0}x realtime, {mem:.0} MiB peak)",
+            3000.0 / wall
+        );
+    }
+    std::fs::remove_dir_all(&batch_dir).unwrap();
+    std::fs::remove_dir_all(&masters).unwrap();
+
+    let long = dir.path().join("long.wav");
+    write_wav(&long, &programme(44_100, 600.0), 44_100);
+    let (wall, mem) = run(&["master", &t(&long), "-o", &t(&out), "--force"]);
+    println!(
+        "auralis master, 10 min track                   {wall:>7.2} s, peak memory {mem:.0} MiB"
+    );
+}
