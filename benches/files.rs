@@ -60,7 +60,9 @@ fn write_wav(path: &Path, signal: &[Vec<f32>; 2], sample_rate: u32) {
     w.finalize().unwrap();
 }
 
-/// Runs the command and returns (wall seconds, peak resident memory in MiB).
+/// Runs the command and returns (wall seconds, peak resident memory in MiB). The child is
+/// reaped by `wait4`, which also reports its peak memory.
+#[allow(clippy::zombie_processes)]
 fn run(args: &[&str]) -> (f64, f64) {
     let start = Instant::now();
     let child = Command::new(BIN).args(args).spawn().expect("run auralis");
