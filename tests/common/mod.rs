@@ -267,7 +267,7 @@ impl Plugin {
     pub fn set_offline(&mut self) {
         let render = self.render.expect("no render extension");
         render
-            .set(&mut self.instance.plugin_handle(), RenderMode::Offline)
+            .set(&self.instance.plugin_handle(), RenderMode::Offline)
             .expect("the plugin refused offline rendering");
     }
 
