@@ -470,3 +470,64 @@ fn the_cli_render_is_the_plugins_offline_render_with_the_same_held_targets() {
         .fold(0.0f32, f32::max);
     assert!(worst <= 1e-6, "largest difference {worst}");
 }
+
+#[test]
+fn references_are_matched_in_loudness_and_several_are_blended() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("mix.wav");
+    let signal = programme(48_000, 10.0, 2);
+    write_input(&input, &signal, 48_000, Format::Float32);
+    // Two references: the same music, 6 and 10 dB louder.
+    let mut refs = Vec::new();
+    let mut levels = Vec::new();
+    for (i, gain_db) in [6.0f32, 10.0].iter().enumerate() {
+        let g = 10f32.powf(gain_db / 20.0);
+        let louder: Vec<Vec<f32>> = signal
+            .iter()
+            .map(|c| c.iter().map(|x| x * g).collect())
+            .collect();
+        levels.push(measure(&louder, 48_000).0);
+        let path = dir.path().join(format!("ref{i}.wav"));
+        write_input(&path, &louder, 48_000, Format::Float32);
+        refs.push(path);
+    }
+    let out = dir.path().join("out.wav");
+    let run = auralis(&[
+        "master",
+        s(&input),
+        "-o",
+        s(&out),
+        "--reference",
+        s(&refs[0]),
+        "--reference",
+        s(&refs[1]),
+        "--format",
+        "wav32f",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let (master, rate) = read_wav(&out);
+    let (lufs, tp) = measure(&master, rate);
+    // Equal weights: the blend's loudness is the mean of the two references'.
+    let want = (levels[0] + levels[1]) / 2.0;
+    assert!(
+        (lufs - want).abs() <= 0.3,
+        "{lufs:.2} LUFS, references {levels:?}"
+    );
+    assert!(tp <= -1.0, "{tp}");
+    // Without a reference, reference mode is refused.
+    let run = auralis(&[
+        "master",
+        s(&input),
+        "-o",
+        s(&out),
+        "--force",
+        "--mode",
+        "reference",
+    ]);
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("--reference"));
+}
