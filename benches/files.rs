@@ -8,7 +8,8 @@
 //!   when it runs in realtime beside the audio;
 //! - `auralis master` on a 5-minute 44.1 kHz stereo WAV (decode, analyse, render, encode), on one
 //!   core and with `--jobs 2`, and a batch of 10 such files;
-//! - peak memory of `auralis master` on a 10-minute track.
+//! - peak memory of `auralis master` on a 10-minute track (measured by GNU time, Debian
+//!   package `time`).
 
 use std::path::Path;
 use std::process::Command;
@@ -76,26 +77,26 @@ fn write_wav(path: &Path, seconds: f32, sample_rate: u32) {
     w.finalize().unwrap();
 }
 
-/// Runs the command and returns (wall seconds, peak resident memory in MiB). The child is
-/// reaped by `wait4`, which also reports its peak memory.
-#[allow(clippy::zombie_processes)]
+/// Runs the command under GNU time and returns (wall seconds, the command's own peak resident
+/// memory in MiB, as `time` reports it).
 fn run(args: &[&str]) -> (f64, f64) {
     let start = Instant::now();
-    let child = Command::new(BIN).args(args).spawn().expect("run auralis");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: plain wait4 on our own child, with a zeroed rusage to fill.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid);
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "auralis failed"
-    );
-    (
-        start.elapsed().as_secs_f64(),
-        usage.ru_maxrss as f64 / 1024.0,
-    )
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%M"])
+        .arg(BIN)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .output()
+        .expect("run auralis under /usr/bin/time (Debian package `time`)");
+    let wall = start.elapsed().as_secs_f64();
+    assert!(out.status.success(), "auralis failed");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let kib: f64 = stderr
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .expect("peak memory from /usr/bin/time");
+    (wall, kib / 1024.0)
 }
 
 fn main() {

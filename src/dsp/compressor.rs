@@ -93,10 +93,142 @@ pub fn gain_computer_db(x: f32, t: f32, r: f32, w: f32) -> f32 {
 /// Multiplies every channel by the linear gain curve `gains`.
 pub fn apply_gain(channels: &mut [&mut [f32]], gains: &[f32]) {
     for ch in channels.iter_mut() {
-        for (x, g) in ch.iter_mut().zip(gains) {
+        multiply(ch, gains);
+    }
+}
+
+/// True if the CPU supports AVX2 (detected at run time; the result is cached by `std`).
+pub fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Defines `$name`, which runs the `#[inline(always)]` kernel `$kernel` compiled with AVX2 when
+/// the CPU has it (detected at run time), else as built (SSE2 on x86_64). AVX2 is enabled without
+/// FMA, so only the vector width changes, never a rounding: both builds give identical output.
+macro_rules! avx2_dispatch {
+    ($(#[$m:meta])* $vis:vis fn $name:ident => $kernel:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)?;) => {
+        $(#[$m])*
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                unsafe fn avx2($($arg: $ty),*) $(-> $ret)? {
+                    $kernel($($arg),*)
+                }
+                if has_avx2() {
+                    // SAFETY: the CPU supports AVX2, checked just above.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            $kernel($($arg),*)
+        }
+    };
+}
+pub(crate) use avx2_dispatch;
+
+/// The vectorisable loops of the compressors, each written once as a kernel and run through
+/// [`avx2_dispatch`].
+pub(crate) mod kernels {
+    use super::{fast_exp2, fast_log2, gain_computer_db, DB_PER_LOG2};
+
+    /// Stereo-linked peak level `max(|l|, |r|)`, a non-finite one counting as silence.
+    #[inline(always)]
+    pub fn peak_levels(levels: &mut [f32], l: &[f32], r: &[f32]) {
+        for ((lv, a), b) in levels.iter_mut().zip(l).zip(r) {
+            let p = a.abs().max(b.abs());
+            *lv = if p.is_finite() { p } else { 0.0 };
+        }
+    }
+
+    /// The largest of `levels` (0 if empty), in eight partial maxima so it vectorises (the
+    /// maximum does not depend on the order).
+    #[inline(always)]
+    pub fn max_level(levels: &[f32]) -> f32 {
+        let mut acc = [0.0f32; 8];
+        let mut chunks = levels.chunks_exact(8);
+        for c in chunks.by_ref() {
+            for (a, &v) in acc.iter_mut().zip(c) {
+                *a = a.max(v);
+            }
+        }
+        let tail = chunks.remainder().iter().fold(0.0f32, |m, &v| m.max(v));
+        acc.iter().fold(tail, |m, &v| m.max(v))
+    }
+
+    /// Stages 1 (logarithm) and 2 in place: linear level in, wanted reduction in dB out.
+    #[inline(always)]
+    pub fn log_reduction(levels: &mut [f32], log_scale: f32, floor: f32, curve: [f32; 3]) {
+        let [t, ratio, w] = curve;
+        for lv in levels.iter_mut() {
+            let x = log_scale * fast_log2(lv.max(floor)) * DB_PER_LOG2;
+            *lv = x - gain_computer_db(x, t, ratio, w);
+        }
+    }
+
+    /// Stage 4 in place: smoothed reduction in dB in, linear gain with `makeup_db` out.
+    #[inline(always)]
+    pub fn to_gain(reduction: &mut [f32], makeup_db: f32) {
+        for g in reduction.iter_mut() {
+            *g = fast_exp2((makeup_db - *g) * (1.0 / DB_PER_LOG2));
+        }
+    }
+
+    /// `x *= g`, sample by sample.
+    #[inline(always)]
+    pub fn multiply(x: &mut [f32], gains: &[f32]) {
+        for (x, g) in x.iter_mut().zip(gains) {
             *x *= *g;
         }
     }
+
+    /// `out = g0 a + g1 b + g2 c`, sample by sample (the multiband sum).
+    #[inline(always)]
+    pub fn weighted_sum3(out: &mut [f32], bands: [&[f32]; 3], gains: [&[f32]; 3]) {
+        let len = out.len();
+        let [a, b, c] = bands.map(|x| &x[..len]);
+        let [g0, g1, g2] = gains.map(|x| &x[..len]);
+        for (n, o) in out.iter_mut().enumerate() {
+            *o = a[n] * g0[n] + b[n] * g1[n] + c[n] * g2[n];
+        }
+    }
+}
+
+use kernels::{
+    log_reduction as log_reduction_kernel, max_level as max_level_kernel,
+    multiply as multiply_kernel, peak_levels as peak_levels_kernel, to_gain as to_gain_kernel,
+    weighted_sum3 as weighted_sum3_kernel,
+};
+
+avx2_dispatch! {
+    /// [`kernels::peak_levels`], AVX2 if available.
+    fn peak_levels => peak_levels_kernel(levels: &mut [f32], l: &[f32], r: &[f32]);
+}
+avx2_dispatch! {
+    /// [`kernels::max_level`], AVX2 if available.
+    fn max_level => max_level_kernel(levels: &[f32]) -> f32;
+}
+avx2_dispatch! {
+    /// [`kernels::log_reduction`], AVX2 if available.
+    fn log_reduction => log_reduction_kernel(levels: &mut [f32], log_scale: f32, floor: f32, curve: [f32; 3]);
+}
+avx2_dispatch! {
+    /// [`kernels::to_gain`], AVX2 if available.
+    fn to_gain_curve => to_gain_kernel(reduction: &mut [f32], makeup_db: f32);
+}
+avx2_dispatch! {
+    /// [`kernels::multiply`], AVX2 if available.
+    fn multiply => multiply_kernel(x: &mut [f32], gains: &[f32]);
+}
+avx2_dispatch! {
+    /// [`kernels::weighted_sum3`], AVX2 if available.
+    pub fn weighted_sum3 => weighted_sum3_kernel(out: &mut [f32], bands: [&[f32]; 3], gains: [&[f32]; 3]);
 }
 
 /// One feed-forward stereo-linked compressor.
@@ -278,10 +410,7 @@ impl Compressor {
         let levels = out;
         let log_scale = match self.detection {
             Detection::Peak => {
-                for ((lv, a), b) in levels.iter_mut().zip(l).zip(r) {
-                    let p = a.abs().max(b.abs());
-                    *lv = if p.is_finite() { p } else { 0.0 };
-                }
+                peak_levels(levels, l, r);
                 1.0
             }
             Detection::Rms => {
@@ -302,20 +431,14 @@ impl Compressor {
         // largest level stays 0.01 dB under that (a margin far above the logarithm's error),
         // every sample would give 0: skip the logarithms.
         let floor = if log_scale == 1.0 { 1.0e-10 } else { 1.0e-20 };
-        let peak = levels.iter().fold(0.0f32, |m, &v| m.max(v));
+        let peak = max_level(levels);
         let peak_db = log_scale * fast_log2(peak.max(floor)) * DB_PER_LOG2;
         if 2.0 * (peak_db - t) < -w - 0.02 {
             levels.fill(0.0);
             return true;
         }
-        for lv in levels.iter_mut() {
-            *lv = log_scale * fast_log2(lv.max(floor));
-        }
         // 2. Gain computer: the wanted reduction x_L = x_G - y_G in dB.
-        for lv in levels.iter_mut() {
-            let x = *lv * DB_PER_LOG2;
-            *lv = x - gain_computer_db(x, t, ratio, w);
-        }
+        log_reduction(levels, log_scale, floor, [t, ratio, w]);
         false
     }
 
@@ -326,10 +449,7 @@ impl Compressor {
 
     /// Stage 4 in place: the smoothed reduction in dB in, the linear gain with makeup out.
     pub fn to_gain(&self, reduction: &mut [f32]) {
-        let makeup = self.makeup_db;
-        for g in reduction.iter_mut() {
-            *g = fast_exp2((makeup - *g) * (1.0 / DB_PER_LOG2));
-        }
+        to_gain_curve(reduction, self.makeup_db);
     }
 
     /// The linear gain with no reduction: the makeup alone, as [`Self::to_gain`] computes it.
@@ -375,6 +495,49 @@ mod tests {
     use super::*;
 
     const FS: f32 = 48_000.0;
+
+    /// The dispatched kernels (AVX2 where the CPU has it) give exactly the portable build's
+    /// output, for every length (vector body and scalar tail).
+    #[test]
+    fn avx2_and_portable_kernels_agree_exactly() {
+        let signal = |k: usize, n: usize| -> Vec<f32> {
+            (0..n)
+                .map(|i| {
+                    let v = ((i * 7919 + k * 104_729) % 1013) as f32 / 1013.0 - 0.5;
+                    v * 10f32.powf(((i * 31 + k) % 97) as f32 / 97.0 * 6.0 - 5.0)
+                })
+                .collect()
+        };
+        for n in [0, 1, 5, 8, 13, 64, 511, 512] {
+            let (l, r) = (signal(1, n), signal(2, n));
+            let (mut a, mut b) = (vec![0.0f32; n], vec![0.0f32; n]);
+            kernels::peak_levels(&mut a, &l, &r);
+            peak_levels(&mut b, &l, &r);
+            assert_eq!(a, b);
+            assert_eq!(kernels::max_level(&a).to_bits(), max_level(&b).to_bits());
+            for (scale, floor, curve) in [
+                (1.0, 1.0e-10, [-30.0, 2.5, 6.0]),
+                (0.5, 1.0e-20, [-12.0, 4.0, 0.0]),
+            ] {
+                let (mut x, mut y) = (a.clone(), a.clone());
+                kernels::log_reduction(&mut x, scale, floor, curve);
+                log_reduction(&mut y, scale, floor, curve);
+                assert_eq!(x, y);
+                kernels::to_gain(&mut x, 1.5);
+                to_gain_curve(&mut y, 1.5);
+                assert_eq!(x, y);
+            }
+            let (mut x, mut y) = (l.clone(), l.clone());
+            kernels::multiply(&mut x, &r);
+            multiply(&mut y, &r);
+            assert_eq!(x, y);
+            let bands = [&l[..], &r[..], &a[..]];
+            let gains = [&r[..], &a[..], &l[..]];
+            kernels::weighted_sum3(&mut x, bands, gains);
+            weighted_sum3(&mut y, bands, gains);
+            assert_eq!(x, y);
+        }
+    }
 
     #[test]
     fn fast_log_and_exp_are_accurate_to_a_thousandth_of_a_db() {

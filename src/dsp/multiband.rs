@@ -8,7 +8,7 @@
 //! run in one loop ([`smooth_reductions`]) so the three overlap, and the gains are applied while
 //! the bands are summed back: `y = g_low low + g_mid mid + g_high high`.
 
-use crate::dsp::compressor::{smooth_reductions, Compressor, Detection};
+use crate::dsp::compressor::{smooth_reductions, weighted_sum3, Compressor, Detection};
 use crate::dsp::crossover::Crossover3;
 use crate::dsp::sanitize;
 
@@ -151,14 +151,12 @@ impl MultibandCompressor {
         let [g0, g1, g2] = &self.gains;
         let (g0, g1, g2) = (&g0[..len], &g1[..len], &g2[..len]);
         for (ch, out) in channels.iter_mut().enumerate().take(nch) {
-            let (a, b, c) = (
+            let bands = [
                 &self.buffers[0][ch][..len],
                 &self.buffers[1][ch][..len],
                 &self.buffers[2][ch][..len],
-            );
-            for (n, o) in out.iter_mut().enumerate() {
-                *o = a[n] * g0[n] + b[n] * g1[n] + c[n] * g2[n];
-            }
+            ];
+            weighted_sum3(&mut out[..len], bands, [g0, g1, g2]);
         }
     }
 }
