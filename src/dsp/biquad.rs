@@ -341,6 +341,30 @@ impl LaneBiquad<4> {
     }
 }
 
+impl LaneBiquad<4> {
+    /// Two dual sections side by side: lanes `[a 0, a 1, b 0, b 1]`, coefficients and states.
+    pub fn from_duals(a: &DualBiquad, b: &DualBiquad) -> Self {
+        let cat = |x: [f64; 2], y: [f64; 2]| [x[0], x[1], y[0], y[1]];
+        Self {
+            b0: cat(a.b0, b.b0),
+            b1: cat(a.b1, b.b1),
+            b2: cat(a.b2, b.b2),
+            a1: cat(a.a1, b.a1),
+            a2: cat(a.a2, b.a2),
+            s1: cat(a.s1, b.s1),
+            s2: cat(a.s2, b.s2),
+        }
+    }
+
+    /// Writes the states back into the two dual sections of [`Self::from_duals`].
+    pub fn store_duals(&self, a: &mut DualBiquad, b: &mut DualBiquad) {
+        a.s1 = [self.s1[0], self.s1[1]];
+        a.s2 = [self.s2[0], self.s2[1]];
+        b.s1 = [self.s1[2], self.s1[3]];
+        b.s2 = [self.s2[2], self.s2[3]];
+    }
+}
+
 impl<const L: usize> Default for LaneBiquad<L> {
     /// Every lane passes its input unchanged.
     fn default() -> Self {

@@ -74,7 +74,7 @@ fn run_group<const G: usize>(sections: &mut [StereoBiquad], index: &[u8], buf: &
 #[cfg(target_arch = "x86_64")]
 pub mod wavefront {
     use super::PAIRS;
-    use crate::dsp::biquad::{LaneBiquad, StereoBiquad};
+    use crate::dsp::biquad::{DualBiquad, LaneBiquad, StereoBiquad};
     use std::arch::x86_64::*;
 
     /// The wavefront kernel over all `active` sections, in as few passes of at most [`PAIRS`]
@@ -143,9 +143,43 @@ pub mod wavefront {
                 .get(i)
                 .map_or(StereoBiquad::default(), |&k| sections[k as usize])
         };
-        let lanes: [LaneBiquad<4>; P] = std::array::from_fn(|p| {
+        let mut lanes: [LaneBiquad<4>; P] = std::array::from_fn(|p| {
             LaneBiquad::from_pair(&section(sections, 2 * p), &section(sections, 2 * p + 1))
         });
+        run_lanes(&mut lanes, buf);
+        for (p, l) in lanes.iter().enumerate() {
+            let (mut a, mut b) = (section(sections, 2 * p), section(sections, 2 * p + 1));
+            l.store_pair(&mut a, &mut b);
+            for (i, v) in [(2 * p, a), (2 * p + 1, b)] {
+                if let Some(&k) = index.get(i) {
+                    sections[k as usize] = v;
+                }
+            }
+        }
+    }
+
+    /// Four dual sections in series over the lane pair `buf` (`[M, S]` for the stereo imager),
+    /// as [`crate::dsp::biquad::run_dual_cascade`] computes them, in two pairs. The states are
+    /// not flushed of denormals.
+    ///
+    /// # Safety
+    /// The CPU must support AVX.
+    #[target_feature(enable = "avx")]
+    pub unsafe fn run_duals(sections: &mut [DualBiquad; 4], buf: &mut [[f64; 2]]) {
+        let [s0, s1, s2, s3] = sections;
+        let mut lanes = [
+            LaneBiquad::from_duals(s0, s1),
+            LaneBiquad::from_duals(s2, s3),
+        ];
+        run_lanes(&mut lanes, buf);
+        lanes[0].store_duals(s0, s1);
+        lanes[1].store_duals(s2, s3);
+    }
+
+    /// The wavefront over `P` pairs of sections in series (lanes `[A 0, A 1, B 0, B 1]`, `A`
+    /// before `B`, pair `p` before pair `p + 1`); the states are updated in `lanes`.
+    #[inline(always)]
+    unsafe fn run_lanes<const P: usize>(lanes: &mut [LaneBiquad<4>; P], buf: &mut [[f64; 2]]) {
         let mut q: [Pair; P] = std::array::from_fn(|p| {
             let (c, s) = lanes[p].parts();
             Pair {
@@ -171,18 +205,11 @@ pub mod wavefront {
         for n in len.max(P)..len + P {
             edge_step(&mut q, &mut carry, buf, n);
         }
-        for (p, (pair, mut l)) in q.iter().zip(lanes).enumerate() {
+        for (pair, l) in q.iter().zip(lanes.iter_mut()) {
             let mut s = [[0.0f64; 4]; 2];
             _mm256_storeu_pd(s[0].as_mut_ptr(), pair.s[0]);
             _mm256_storeu_pd(s[1].as_mut_ptr(), pair.s[1]);
             l.set_states(s);
-            let (mut a, mut b) = (section(sections, 2 * p), section(sections, 2 * p + 1));
-            l.store_pair(&mut a, &mut b);
-            for (i, v) in [(2 * p, a), (2 * p + 1, b)] {
-                if let Some(&k) = index.get(i) {
-                    sections[k as usize] = v;
-                }
-            }
         }
     }
 

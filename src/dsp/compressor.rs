@@ -56,7 +56,12 @@ pub fn fast_log2(x: f32) -> f32 {
 #[inline(always)]
 pub fn fast_exp2(x: f32) -> f32 {
     let x = x.clamp(-126.0, 126.0);
-    let k = (x + 127.5) as i32; // floor(x + 0.5) + 127, the argument being positive
+    // floor(x + 0.5) + 127, the argument being positive. A NaN maps to 0, as `NaN as i32`
+    // does; the unchecked conversion (no saturation fix-ups) vectorises, unlike `as`.
+    let y = x + 127.5;
+    let y = if y.is_nan() { 0.0 } else { y };
+    // SAFETY: `y` is 0 or in [1.5, 253.5], well inside the i32 range.
+    let k: i32 = unsafe { y.to_int_unchecked() };
     let f = x - (k - 127) as f32;
     let y = f * std::f32::consts::LN_2;
     let p = 1.0
@@ -131,7 +136,6 @@ macro_rules! avx2_dispatch {
         }
     };
 }
-pub(crate) use avx2_dispatch;
 
 /// The vectorisable loops of the compressors, each written once as a kernel and run through
 /// [`avx2_dispatch`].
