@@ -703,36 +703,4 @@ mod tests {
         let cuts = shape_request(&[-6.0; BANDS], Some(&levels), 0.0);
         assert_eq!(cuts[10], -6.0);
     }
-
-    /// Realtime factor of the EQ alone (25 active bands, 44.1 kHz stereo, 512-sample blocks).
-    /// `cargo test --release -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn bench_realtime_factor() {
-        let fs = 44_100.0;
-        let mut eq = BarkEq::new(fs, 512, 2);
-        let mut rng = Rng(7);
-        let req: [f32; BANDS] = std::array::from_fn(|_| rng.uniform(-6.0, 6.0));
-        eq.set_band_gains_db(&req);
-        let src: Vec<f32> = (0..512).map(|_| rng.uniform(-0.5, 0.5)).collect();
-        let (mut l, mut r) = (src.clone(), src.clone());
-        let blocks = (fs as usize * 2) / 512;
-        eq.process(&mut [&mut l, &mut r]);
-        // Best of 20 runs of 2 s: the machine is shared, the best run is the unit's own cost.
-        let mut best = 0.0f64;
-        for _ in 0..20 {
-            let t = std::time::Instant::now();
-            for _ in 0..blocks {
-                l.copy_from_slice(&src);
-                r.copy_from_slice(&src);
-                eq.process(&mut [&mut l, &mut r]);
-            }
-            let audio = (blocks * 512) as f64 / fs as f64;
-            best = best.max(audio / t.elapsed().as_secs_f64());
-        }
-        println!(
-            "BarkEq: {} active sections, realtime factor {best:.0}x (best of 20)",
-            eq.active_count
-        );
-    }
 }

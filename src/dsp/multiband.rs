@@ -260,31 +260,4 @@ mod tests {
         mb.process(&mut [&mut l, &mut r]);
         assert!(l.iter().chain(&r).all(|v| v.is_finite() && v.abs() < 1.0));
     }
-
-    /// Realtime factor at 44.1 kHz stereo, 512-sample blocks, all bands compressing.
-    #[test]
-    #[ignore]
-    fn bench_realtime_factor() {
-        let mut mb = MultibandCompressor::new(FS, 512, 2);
-        for b in 0..BANDS {
-            mb.set_band_threshold_db(b, -30.0);
-            mb.set_band_ratio(b, 3.0);
-        }
-        let src: Vec<f32> = (0..512)
-            .map(|i| ((i * 7919 % 1013) as f32 / 1013.0 - 0.5) * 0.8)
-            .collect();
-        let (mut l, mut r) = (src.clone(), src.clone());
-        let blocks = 44_100 * 2 / 512;
-        let mut best = 0.0f64;
-        for _ in 0..20 {
-            let t = std::time::Instant::now();
-            for _ in 0..blocks {
-                l.copy_from_slice(&src);
-                r.copy_from_slice(&src);
-                mb.process(&mut [&mut l, &mut r]);
-            }
-            best = best.max((blocks * 512) as f64 / 44_100.0 / t.elapsed().as_secs_f64());
-        }
-        println!("MultibandCompressor: realtime factor {best:.0}x (best of 20)");
-    }
 }

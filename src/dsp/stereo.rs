@@ -518,33 +518,6 @@ mod tests {
         assert_eq!(s.guard_gain(), 1.0);
     }
 
-    /// Realtime factor at 44.1 kHz stereo, 512-sample blocks, widths and mono bass active.
-    #[test]
-    #[ignore]
-    fn bench_realtime_factor() {
-        let fs = 44_100.0;
-        let mut s = StereoImager::new(fs, 512, 2);
-        s.set_band_widths(&[0.8, 1.2, 1.4]);
-        s.set_mono_bass_hz(120.0);
-        let src: Vec<f32> = (0..512)
-            .map(|i| ((i * 7919 % 1013) as f32 / 1013.0 - 0.5) * 0.8)
-            .collect();
-        let src_r: Vec<f32> = src.iter().rev().copied().collect();
-        let (mut l, mut r) = (src.clone(), src_r.clone());
-        let blocks = 44_100 * 2 / 512;
-        let mut best = 0.0f64;
-        for _ in 0..20 {
-            let t = std::time::Instant::now();
-            for _ in 0..blocks {
-                l.copy_from_slice(&src);
-                r.copy_from_slice(&src_r);
-                s.process(&mut [&mut l, &mut r]);
-            }
-            best = best.max((blocks * 512) as f64 / 44_100.0 / t.elapsed().as_secs_f64());
-        }
-        println!("StereoImager: realtime factor {best:.0}x (best of 20)");
-    }
-
     /// The direct form of the module doc: mono bass by LR4 low + high pass sums, then every
     /// band of the [`Crossover3`] split of `[M, S]` recombined with its width (no guard).
     fn reference(widths: [f32; 3], bass_hz: f64, l: &[f32], r: &[f32]) -> (Vec<f32>, Vec<f32>) {

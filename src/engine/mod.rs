@@ -15,7 +15,7 @@ mod stages;
 
 pub use glide::Glide;
 pub use settings::{CompressorSettings, Settings};
-pub use stage::{Stage, Switch, Transparent};
+pub use stage::{Stage, Switch};
 
 use crate::dsp::bark_eq::BarkEq;
 use crate::dsp::compressor::Compressor;

@@ -8,15 +8,6 @@ pub trait Stage {
     fn reset(&mut self);
 }
 
-/// A stage that leaves the audio as it is: stands in for a stage whose DSP is not built yet.
-#[derive(Default)]
-pub struct Transparent;
-
-impl Stage for Transparent {
-    fn process(&mut self, _channels: &mut [&mut [f32]]) {}
-    fn reset(&mut self) {}
-}
-
 /// Switches a zero-latency stage in and out with a short linear crossfade between its input and
 /// its output, so any stage can be toggled while the music plays.
 pub struct Switch {
