@@ -271,6 +271,20 @@ impl StereoBiquad {
         y
     }
 
+    /// [`Self::tick`] with fused multiply-adds: `y = fma(b0, x, s1)`,
+    /// `s1 = fma(-a1, y, fma(b1, x, s2))`, `s2 = fma(-a2, y, b2 x)` (the reference of the fused
+    /// cascade kernel; slow on a CPU without FMA).
+    pub fn tick_fused(&mut self, x: [f64; 2]) -> [f64; 2] {
+        let c = self.coeffs;
+        let mut y = [0.0; 2];
+        for ch in 0..2 {
+            y[ch] = c.b0.mul_add(x[ch], self.s1[ch]);
+            self.s1[ch] = (-c.a1).mul_add(y[ch], c.b1.mul_add(x[ch], self.s2[ch]));
+            self.s2[ch] = (-c.a2).mul_add(y[ch], c.b2 * x[ch]);
+        }
+        y
+    }
+
     /// Filters one (mono) or two (stereo, in lockstep) channels in place.
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
         match channels {
@@ -408,6 +422,19 @@ impl<const L: usize> LaneBiquad<L> {
         y
     }
 
+    /// [`Self::tick`] with fused multiply-adds, as [`StereoBiquad::tick_fused`]. Fast only
+    /// where compiled with FMA enabled (a `#[target_feature(enable = "fma")]` caller).
+    #[inline(always)]
+    pub fn tick_fused(&mut self, x: [f64; L]) -> [f64; L] {
+        let mut y = [0.0; L];
+        for ch in 0..L {
+            y[ch] = self.b0[ch].mul_add(x[ch], self.s1[ch]);
+            self.s1[ch] = (-self.a1[ch]).mul_add(y[ch], self.b1[ch].mul_add(x[ch], self.s2[ch]));
+            self.s2[ch] = (-self.a2[ch]).mul_add(y[ch], self.b2[ch] * x[ch]);
+        }
+        y
+    }
+
     /// The coefficients `[b0, b1, b2, a1, a2]` and the states `[s1, s2]`, each lane by lane (for
     /// kernels that hold them in SIMD registers).
     pub fn parts(&self) -> ([[f64; L]; 5], [[f64; L]; 2]) {
@@ -445,11 +472,30 @@ pub fn run_dual_cascade<const N: usize>(
     a: &mut [f32],
     b: &mut [f32],
 ) {
+    run_dual_cascade_with::<N, false>(sections, a, b)
+}
+
+/// [`run_dual_cascade`] with fused multiply-adds ([`LaneBiquad::tick_fused`]): the reference of
+/// the fused kernel of `dsp::cascade` (slow without hardware FMA).
+pub fn run_dual_cascade_fused<const N: usize>(
+    sections: &mut [DualBiquad; N],
+    a: &mut [f32],
+    b: &mut [f32],
+) {
+    run_dual_cascade_with::<N, true>(sections, a, b)
+}
+
+#[inline(always)]
+fn run_dual_cascade_with<const N: usize, const F: bool>(
+    sections: &mut [DualBiquad; N],
+    a: &mut [f32],
+    b: &mut [f32],
+) {
     let mut s = *sections;
     for (x, y) in a.iter_mut().zip(b.iter_mut()) {
         let mut v = [*x as f64, *y as f64];
         for sec in s.iter_mut() {
-            v = sec.tick(v);
+            v = if F { sec.tick_fused(v) } else { sec.tick(v) };
         }
         *x = v[0] as f32;
         *y = v[1] as f32;

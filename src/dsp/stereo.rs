@@ -104,8 +104,9 @@ pub struct StereoImager {
 }
 
 /// [`run_dual_cascade`] of the four sections over `(mid, side)`; with AVX (detected at run
-/// time) as two pairs in the wavefront kernel of `dsp::cascade`, with identical results, `pair`
-/// (as long as `mid`) holding the samples in `f64`.
+/// time) as two pairs in the wavefront kernel of `dsp::cascade`, with identical results, or
+/// with AVX and FMA in its fused form (exactly [`run_dual_cascade_fused`]), `pair` (as long as
+/// `mid`) holding the samples in `f64`.
 fn run_four_sections(
     sections: &mut [DualBiquad; 4],
     mid: &mut [f32],
@@ -117,8 +118,13 @@ fn run_four_sections(
         for ((p, m), s) in pair.iter_mut().zip(mid.iter()).zip(side.iter()) {
             *p = [*m as f64, *s as f64];
         }
-        // SAFETY: the CPU supports AVX, checked just above.
-        unsafe { crate::dsp::cascade::wavefront::run_duals(sections, pair) };
+        if crate::dsp::cascade::has_fma() {
+            // SAFETY: the CPU supports AVX and FMA, checked just above.
+            unsafe { crate::dsp::cascade::wavefront::run_duals_fused(sections, pair) };
+        } else {
+            // SAFETY: the CPU supports AVX, checked just above.
+            unsafe { crate::dsp::cascade::wavefront::run_duals(sections, pair) };
+        }
         for ((p, m), s) in pair.iter().zip(mid.iter_mut()).zip(side.iter_mut()) {
             *m = p[0] as f32;
             *s = p[1] as f32;
@@ -636,7 +642,13 @@ mod tests {
             offset += len;
             let (mut m0, mut s0) = (m.clone(), s.clone());
             let (mut m1, mut s1) = (m, s);
-            run_dual_cascade(&mut a, &mut m0, &mut s0);
+            // The reference of the kernel this CPU gets.
+            let fused = crate::dsp::biquad::has_avx() && crate::dsp::cascade::has_fma();
+            if fused {
+                crate::dsp::biquad::run_dual_cascade_fused(&mut a, &mut m0, &mut s0);
+            } else {
+                run_dual_cascade(&mut a, &mut m0, &mut s0);
+            }
             run_four_sections(&mut b, &mut m1, &mut s1, &mut pair[..len]);
             assert_eq!((m0, s0), (m1, s1), "block of {len}");
             for (x, y) in a.iter().zip(&b) {

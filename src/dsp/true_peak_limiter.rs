@@ -57,6 +57,8 @@ const AUTO_MEAN_S: f32 = 1.0;
 
 /// A stereo-linked lookahead true-peak limiter.
 pub struct TruePeakLimiter {
+    /// The CPU has fused multiply-add: the gain curve's loop runs in its FMA build.
+    fused: bool,
     os: Oversampler4x,
     hold: SegmentMax,
     held: Vec<f32>,
@@ -98,6 +100,7 @@ impl TruePeakLimiter {
         let max_look = Self::lookahead_samples(LOOKAHEAD_RANGE_MS.1, max_sample_rate);
         let max_latency = oversampler::GROUP_DELAY + max_look - 1 + GUARD;
         let mut lim = Self {
+            fused: crate::dsp::cascade::has_fma(),
             os: Oversampler4x::new(max_sample_rate, max_block, channels),
             hold: SegmentMax::new(max_look + 2 * GUARD),
             held: vec![1.0; max_block],
@@ -333,31 +336,35 @@ impl TruePeakLimiter {
             } else {
                 n - i
             };
-            for (o, &r) in out[i..i + m].iter_mut().zip(held[i..i + m].iter()) {
-                let r = r as f64;
-                // Attack or release without a branch: when `r ≤ env` the one-pole step lands at
-                // or above `r`, so the minimum picks `r`; otherwise the step, below `r`.
-                // In f64: in f32 a slow release would stall a few ulps short of its target.
-                let e = r.min(r + (env - r) * coef);
-                env = if r - e < 1.0e-6 { r } else { e };
-                let e32 = env as f32;
-                let old = self.boxcar[pos];
-                self.boxcar[pos] = e32;
-                pos += 1;
-                if pos == look {
-                    pos = 0;
-                }
-                nonunity = nonunity + (e32 < 1.0) as usize - (old < 1.0) as usize;
-                let g = if nonunity == 0 {
-                    sum = look as f64;
-                    1.0
-                } else {
-                    sum += e32 as f64 - old as f64;
-                    (sum * self.box_inv) as f32
-                };
-                *o = g;
-                min_gain = min_gain.min(g);
+            let mut st = Ballistics {
+                env,
+                pos,
+                sum,
+                nonunity,
+                min_gain,
+            };
+            let stretch = Stretch {
+                coef,
+                held: &held[i..i + m],
+                boxcar: &mut self.boxcar[..look],
+                box_inv: self.box_inv,
+            };
+            #[cfg(target_arch = "x86_64")]
+            if self.fused {
+                // SAFETY: `fused` is set only where the CPU has FMA.
+                unsafe { stretch.run_fma(&mut st, &mut out[i..i + m]) };
+            } else {
+                stretch.run::<false>(&mut st, &mut out[i..i + m]);
             }
+            #[cfg(not(target_arch = "x86_64"))]
+            stretch.run::<false>(&mut st, &mut out[i..i + m]);
+            Ballistics {
+                env,
+                pos,
+                sum,
+                nonunity,
+                min_gain,
+            } = st;
             i += m;
             if auto {
                 self.control_count += m;
@@ -422,6 +429,97 @@ impl TruePeakLimiter {
         }
         self.gain = gain;
         self.block_min_gain = min_gain;
+    }
+}
+
+/// The state the per-sample loop of the gain curve carries: the release envelope, the
+/// boxcar's write position, running sum and count of values under 1, and the smallest gain.
+struct Ballistics {
+    env: f64,
+    pos: usize,
+    sum: f64,
+    nonunity: usize,
+    min_gain: f32,
+}
+
+/// One stretch of the gain curve's per-sample loop (steps 4 and 5) at one release coefficient.
+struct Stretch<'a> {
+    coef: f64,
+    held: &'a [f32],
+    boxcar: &'a mut [f32],
+    box_inv: f64,
+}
+
+impl Stretch<'_> {
+    /// [`Self::run`] with fused multiply-adds.
+    ///
+    /// # Safety
+    /// The CPU must support FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "fma")]
+    unsafe fn run_fma(self, st: &mut Ballistics, out: &mut [f32]) {
+        self.run::<true>(st, out)
+    }
+
+    /// Release toward each held request `r`, then the boxcar average over the lookahead.
+    ///
+    /// Attack or release without a branch: the one-pole step `coef env + (1 - coef) r` lies at
+    /// or above `r` when `r ≤ env`, so the minimum picks `r` (the attack is the boxcar's);
+    /// otherwise the step, below `r`. In f64: in f32 a slow release would stall a few ulps
+    /// short of its target; within 1e-6 of `r` it lands on `r`. Everything but one multiply-add,
+    /// a minimum and a selection is computed off the recurrence, so its latency stays short.
+    #[inline(always)]
+    fn run<const F: bool>(self, st: &mut Ballistics, out: &mut [f32]) {
+        let Self {
+            coef,
+            held,
+            boxcar,
+            box_inv,
+        } = self;
+        let look = boxcar.len();
+        let pull = 1.0 - coef;
+        let Ballistics {
+            mut env,
+            mut pos,
+            mut sum,
+            mut nonunity,
+            mut min_gain,
+        } = *st;
+        for (o, &r) in out.iter_mut().zip(held) {
+            let r = r as f64;
+            let (toward, snap) = (pull * r, r - 1.0e-6);
+            let step = if F {
+                coef.mul_add(env, toward)
+            } else {
+                coef * env + toward
+            };
+            let e = r.min(step);
+            env = if e > snap { r } else { e };
+            let e32 = env as f32;
+            let old = boxcar[pos];
+            boxcar[pos] = e32;
+            pos += 1;
+            if pos == look {
+                pos = 0;
+            }
+            nonunity = nonunity + (e32 < 1.0) as usize - (old < 1.0) as usize;
+            let g = if nonunity == 0 {
+                sum = look as f64;
+                1.0
+            } else {
+                sum += e32 as f64 - old as f64;
+                (sum * box_inv) as f32
+            };
+            *o = g;
+            min_gain = min_gain.min(g);
+        }
+        *st = Ballistics {
+            env,
+            pos,
+            sum,
+            nonunity,
+            min_gain,
+        };
     }
 }
 
