@@ -250,6 +250,7 @@ fn masters_land_on_the_loudness_target_under_the_ceiling_at_full_length() {
         write_input(&input, &signal, rate, format);
         let before = hash(&input);
         let output = dir.path().join(format!("{name}.out.wav"));
+        let report = dir.path().join(format!("{name}.json"));
         let run = auralis(&[
             "master",
             s(&input),
@@ -261,6 +262,8 @@ fn masters_land_on_the_loudness_target_under_the_ceiling_at_full_length() {
             ceiling,
             "--format",
             "wav32f",
+            "--report",
+            s(&report),
         ]);
         assert!(
             run.status.success(),
@@ -282,6 +285,12 @@ fn masters_land_on_the_loudness_target_under_the_ceiling_at_full_length() {
             tp <= ceiling,
             "{name}: true peak {tp:.2} dBTP over {ceiling}"
         );
+        // The calibration on excerpts found the gain before the render: one render sufficed.
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        let file = &report["files"][0];
+        assert_eq!(file["renders"], 1, "{name}: {file}");
+        assert!(file["calibration_rounds"].as_u64().unwrap() >= 1, "{name}");
     }
 }
 

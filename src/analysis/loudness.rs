@@ -4,14 +4,18 @@
 //! range (10th to 95th percentile of short-term loudness gated at -70 LUFS and -20 LU). True
 //! peak comes from the limiter's own 4x polyphase interpolator ([`Oversampler4x`]): the same
 //! measurement (BS.1770-4 Annex 2) at a quarter of `ebur128`'s cost. The command-line tool's
-//! reports still measure its outputs' true peak with `ebur128`, as an independent meter.
+//! render measures its output with this meter too; its tests measure with `ebur128` alone.
 //!
-//! The meter runs in histogram mode (`ebur128::Mode::HISTOGRAM`): gating blocks are counted in a
-//! fixed 1000-bin histogram (0.1 LU bins), so memory is bounded however long the stream runs, and
-//! neither adding frames nor querying allocates (checked against ebur128 0.1.11's source:
-//! `Histogram` is a boxed `[u64; 1000]` allocated in `new`).
+//! `ebur128` runs in its momentary mode only (`Mode::M`: K-weighting and a 400 ms buffer, no
+//! block history) and is asked for each 100 ms sub-block's energy once; the gated integrated
+//! loudness and the range are formed from those energies by [`Gating`] (fixed 0.1 LU histograms),
+//! so memory is bounded however long the stream runs, neither adding frames nor querying
+//! allocates, and no sample is summed twice (`ebur128`'s own gating re-sums every 400 ms block
+//! and 3 s block from its samples: a quarter of the analysis's cost).
 
 use ebur128::{EbuR128, Mode};
+
+use super::gating::{energy_to_lufs, lufs_to_energy, Gating};
 
 use crate::dsp::oversampler::Oversampler4x;
 
@@ -51,14 +55,17 @@ pub struct LoudnessMeter {
     peak_envelope: Vec<f32>,
     /// The highest true peak since the last reset (linear).
     max_peak: f32,
+    /// Only the highest true peak is wanted: stretches that cannot exceed it skip the
+    /// interpolation, and [`Self::add`] returns a lower bound of a block's peak.
+    max_peak_only: bool,
     channels: usize,
     step: usize,
     fill: usize,
-    energies: [f64; 30],
-    next: usize,
+    gating: Gating,
     cached: LoudnessReading,
 }
 
+#[cfg(test)]
 fn finite_lufs(x: Result<f64, ebur128::Error>) -> f32 {
     match x {
         Ok(v) if v.is_finite() => (v as f32).max(-200.0),
@@ -67,18 +74,14 @@ fn finite_lufs(x: Result<f64, ebur128::Error>) -> f32 {
 }
 
 fn energy_lufs(e: f64) -> f32 {
-    if e > 0.0 {
-        ((-0.691 + 10.0 * e.log10()) as f32).max(-200.0)
-    } else {
-        -200.0
-    }
+    (energy_to_lufs(e) as f32).max(-200.0)
 }
 
 impl LoudnessMeter {
     /// A meter for `channels` (1 or 2; for 2 both are weighted 1.0 as BS.1770 left/right) at
     /// `sample_rate` Hz. Allocates everything here.
     pub fn new(sample_rate: u32, channels: usize) -> Self {
-        let mode = Mode::M | Mode::S | Mode::I | Mode::LRA | Mode::HISTOGRAM;
+        let mode = Mode::M;
         let rate = sample_rate.max(8000);
         let channels = channels.clamp(1, crate::dsp::MAX_CHANNELS);
         let meter = EbuR128::new(channels as u32, rate, mode)
@@ -89,11 +92,11 @@ impl LoudnessMeter {
             oversampler: Oversampler4x::new(rate as f32, step, channels),
             peak_envelope: vec![0.0; step],
             max_peak: 0.0,
+            max_peak_only: false,
             channels,
             step,
             fill: 0,
-            energies: [0.0; 30],
-            next: 0,
+            gating: Gating::new(),
             cached: LoudnessReading {
                 momentary: -200.0,
                 short_term: -200.0,
@@ -104,8 +107,16 @@ impl LoudnessMeter {
         }
     }
 
+    /// A meter that keeps only the highest true peak (see [`Self::add`]), at a fraction of the
+    /// interpolation's cost on programme material.
+    pub fn max_peak_only(mut self) -> Self {
+        self.max_peak_only = true;
+        self
+    }
+
     /// Adds a block of planar samples (all channels of equal length, at least `channels` of
-    /// them). Returns the block's true peak (linear, max over channels).
+    /// them). Returns the block's true peak (linear, max over channels); with
+    /// [`Self::max_peak_only`], a lower bound of it that is exact when it is a new maximum.
     pub fn add(&mut self, channels: &[&[f32]]) -> f32 {
         if channels.len() < self.channels {
             return 0.0;
@@ -127,8 +138,13 @@ impl LoudnessMeter {
                 .is_ok()
             {
                 let envelope = &mut self.peak_envelope[..k];
+                let skip_below = if self.max_peak_only {
+                    self.max_peak
+                } else {
+                    0.0
+                };
                 self.oversampler
-                    .peak_envelope(&sub[..self.channels], envelope, 0.0);
+                    .peak_envelope(&sub[..self.channels], envelope, skip_below);
                 let block_peak = envelope.iter().fold(0.0f32, |a, &x| a.max(x));
                 peak = peak.max(block_peak as f64);
                 self.max_peak = self.max_peak.max(block_peak);
@@ -145,25 +161,11 @@ impl LoudnessMeter {
 
     fn on_step(&mut self) {
         let l = self.meter.loudness_window(100).unwrap_or(f64::NEG_INFINITY);
-        let e = if l.is_finite() {
-            10f64.powf((l + 0.691) / 10.0)
-        } else {
-            0.0
-        };
-        self.energies[self.next] = e;
-        self.next = (self.next + 1) % self.energies.len();
-        let mut m = 0.0;
-        for i in 1..=4 {
-            m += self.energies[(self.next + 30 - i) % 30];
-        }
-        let s: f64 = self.energies.iter().sum();
-        self.cached.momentary = energy_lufs(m / 4.0);
-        self.cached.short_term = energy_lufs(s / 30.0);
-        self.cached.integrated = finite_lufs(self.meter.loudness_global());
-        self.cached.range = match self.meter.loudness_range() {
-            Ok(v) if v.is_finite() => v as f32,
-            _ => 0.0,
-        };
+        self.gating.push(lufs_to_energy(l));
+        self.cached.momentary = energy_lufs(self.gating.mean_of_last(4));
+        self.cached.short_term = energy_lufs(self.gating.mean_of_last(30));
+        self.cached.integrated = (self.gating.integrated() as f32).max(-200.0);
+        self.cached.range = self.gating.range() as f32;
     }
 
     /// Momentary loudness (400 ms), LUFS.
@@ -205,8 +207,7 @@ impl LoudnessMeter {
         self.oversampler.reset();
         self.max_peak = 0.0;
         self.fill = 0;
-        self.energies = [0.0; 30];
-        self.next = 0;
+        self.gating.reset();
         self.cached = LoudnessReading {
             momentary: -200.0,
             short_term: -200.0,
@@ -270,7 +271,11 @@ mod tests {
         let x = crate::analysis::test_signals::pink(5, 48_000 * 7 + 2400, 0.5);
         let mut m = LoudnessMeter::new(48_000, 1);
         m.add(&[&x[..48_000 * 7]]);
-        let direct = |w| finite_lufs(m.meter.loudness_window(w));
+        let mut reference = EbuR128::new(1, 48_000, Mode::M | Mode::S).unwrap();
+        reference
+            .add_frames_planar_f32(&[&x[..48_000 * 7]])
+            .unwrap();
+        let direct = |w| finite_lufs(reference.loudness_window(w));
         assert!((m.momentary() - direct(400)).abs() < 1.0e-3);
         assert!((m.short_term() - direct(3000)).abs() < 1.0e-3);
     }

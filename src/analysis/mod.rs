@@ -14,6 +14,7 @@ pub mod analyzer;
 pub mod config;
 pub mod dynamics;
 pub mod fingerprint;
+pub mod gating;
 pub mod listener;
 pub mod loudness;
 pub mod presets;

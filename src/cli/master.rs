@@ -1,7 +1,9 @@
 //! Mastering one input, in two passes over it: the whole file is analysed first (so the
 //! settings are held from the first sample), then rendered through the very engine the plugin
-//! runs. A render that misses the loudness target by more than a tenth of a LU is corrected and
-//! rendered again (the chain is not linear: the limiter takes back part of any boost).
+//! runs. Between the two, the leveler's gain is calibrated on excerpts kept by pass 1 (see
+//! [`super::probe`]: the chain is not linear, the limiter takes back part of any boost), so the
+//! one render usually lands on the target. A render that still misses it by more than
+//! [`LOUDNESS_TOLERANCE_LU`] is corrected and rendered again.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -10,8 +12,10 @@ use anyhow::{bail, Result};
 use indicatif::ProgressBar;
 
 use super::encode::{AtomicWavWriter, OutputFormat};
+use super::probe::{calibrate, Excerpts};
 use super::report::{BandGain, FileReport, Limiting, Loudness};
 use super::source::Input;
+use auralis::analysis::loudness::LoudnessMeter;
 use auralis::analysis::targets::{derive, LevelerReason};
 use auralis::analysis::{AnalysisMode, Analyzer, Listener, Measured, ReferenceProfile, Targets};
 use auralis::controls::Controls;
@@ -21,7 +25,7 @@ use auralis::session::Session;
 /// Frames read and processed at a time (the engine's block).
 pub const BLOCK: usize = 512;
 /// A render within this many LU of the target is final.
-pub const LOUDNESS_TOLERANCE_LU: f32 = 0.1;
+pub const LOUDNESS_TOLERANCE_LU: f32 = 0.2;
 /// Renders at most, the first included.
 pub const MAX_RENDERS: u32 = 4;
 
@@ -45,6 +49,8 @@ pub struct Analysis {
     pub fingerprint: auralis::analysis::Fingerprint,
     pub non_finite_samples: u64,
     pub skipped_packets: u64,
+    /// Evenly spaced excerpts of the input, for the loudness calibration.
+    pub excerpts: Excerpts,
 }
 
 /// Pass 1: analyses the whole input with `controls`' choices (as the plugin's Learn mode would
@@ -57,6 +63,7 @@ pub fn analyse(input: &Input, controls: &Controls, bar: &ProgressBar) -> Result<
     let mut config = controls.analysis_config();
     config.analysis_mode = AnalysisMode::Learn;
     analyzer.set_config(config);
+    let mut excerpts = Excerpts::new(sample_rate, channels);
     let mut buffers = vec![vec![0.0f32; 8192]; channels];
     let mut frames = 0u64;
     loop {
@@ -66,6 +73,7 @@ pub fn analyse(input: &Input, controls: &Controls, bar: &ProgressBar) -> Result<
         }
         let block: Vec<&[f32]> = buffers.iter().map(|b| &b[..n]).collect();
         analyzer.push(&block);
+        excerpts.push(&block);
         frames += n as u64;
         bar.inc(n as u64);
     }
@@ -80,6 +88,7 @@ pub fn analyse(input: &Input, controls: &Controls, bar: &ProgressBar) -> Result<
         fingerprint: analyzer.fingerprint(),
         non_finite_samples: pass.nonfinite_samples(),
         skipped_packets: pass.skipped_packets(),
+        excerpts,
     })
 }
 
@@ -127,8 +136,9 @@ fn render(job: &Job, targets: &Targets, frames: u64, bar: &ProgressBar) -> Resul
         )?,
         None => AtomicWavWriter::create(&job.output, sample_rate, channels, job.format, job.force)?,
     };
-    let mode = ebur128::Mode::I | ebur128::Mode::LRA | ebur128::Mode::TRUE_PEAK;
-    let mut meter = ebur128::EbuR128::new(channels as u32, sample_rate, mode)?;
+    // The analysis's meter: K-weighting by `ebur128`, gated loudness and range, true peak by
+    // the limiter's 4x interpolator (BS.1770-4 Annex 2), only the highest peak wanted.
+    let mut meter = LoudnessMeter::new(sample_rate, channels).max_peak_only();
     let mut buffers = vec![vec![0.0f32; BLOCK]; channels];
     // The chain delays the audio by its latency: drop that much from the start of the output
     // and feed as much silence at the end, so the master is as long as the input, aligned.
@@ -161,22 +171,19 @@ fn render(job: &Job, targets: &Targets, frames: u64, bar: &ProgressBar) -> Resul
         if take > 0 {
             let out: Vec<&[f32]> = buffers.iter().map(|b| &b[from..from + take]).collect();
             writer.write(&out)?;
-            meter.add_frames_planar_f32(&out)?;
+            meter.add(&out);
             written += take as u64;
             bar.inc(take as u64);
         }
     }
-    let true_peak = (0..channels as u32)
-        .map(|c| meter.true_peak(c).unwrap_or(0.0))
-        .fold(0.0f64, f64::max);
-    let integrated = meter.loudness_global()? as f32;
-    let true_peak_dbtp = (20.0 * true_peak.max(1e-10).log10()) as f32;
+    let reading = meter.reading();
+    let (integrated, true_peak_dbtp) = (reading.integrated, reading.true_peak);
     let engine = session.engine();
     Ok(Render {
         writer,
         after: Loudness {
             integrated_lufs: integrated,
-            lra_lu: meter.loudness_range()? as f32,
+            lra_lu: reading.range,
             true_peak_dbtp,
             plr_db: true_peak_dbtp - integrated,
         },
@@ -223,6 +230,21 @@ pub fn master(job: &Job, bar: &ProgressBar) -> Result<FileReport> {
     let mut targets = held_targets(&analysis, &job.controls, job.reference.as_ref());
     let capped = targets.reasons.leveler == LevelerReason::CappedByLimiter;
     let goal = targets.target_lufs;
+
+    let mut calibration_rounds = 0;
+    if job.controls.leveler_enabled && targets.reasons.leveler != LevelerReason::Off {
+        let calibration = calibrate(
+            &analysis.excerpts,
+            analysis.sample_rate,
+            &job.controls,
+            &targets,
+            analysis.measured.integrated_lufs,
+            goal,
+            capped,
+        )?;
+        targets.leveler_gain_db = calibration.leveler_gain_db;
+        calibration_rounds = calibration.rounds as u32;
+    }
 
     let mut renders = 1;
     let mut result = render(job, &targets, analysis.frames, bar)?;
@@ -281,6 +303,7 @@ pub fn master(job: &Job, bar: &ProgressBar) -> Result<FileReport> {
         skipped_packets: analysis.skipped_packets,
         clipped_samples,
         renders,
+        calibration_rounds,
         non_finite_samples: analysis.non_finite_samples,
         wall_seconds: wall,
         realtime_factor: seconds / wall.max(1e-9),

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod encode;
 pub mod master;
 pub mod paths;
+pub mod probe;
 pub mod report;
 pub mod source;
 

@@ -69,6 +69,8 @@ pub struct FileReport {
     pub clipped_samples: u64,
     /// Render passes needed to land on the loudness target.
     pub renders: u32,
+    /// Rounds of the loudness calibration on excerpts before the render (0: none ran).
+    pub calibration_rounds: u32,
     /// NaN or infinite input samples, replaced by silence.
     pub non_finite_samples: u64,
     pub wall_seconds: f64,
