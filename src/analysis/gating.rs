@@ -60,7 +60,8 @@ impl Histogram {
     /// Adds a block unless it lies under the absolute gate.
     fn add(&mut self, e: f64) {
         let l = energy_to_lufs(e);
-        if !(l >= ABSOLUTE_GATE_LUFS) {
+        // `-inf` (silence) and NaN fall under the gate too.
+        if l.is_nan() || l < ABSOLUTE_GATE_LUFS {
             return;
         }
         let bin = (((l - LOW_LUFS) / BIN_LU) as usize).min(BINS - 1);
@@ -125,7 +126,7 @@ impl Gating {
         if self.seen >= 4 {
             self.blocks.add(self.mean_of_last(4));
         }
-        if self.seen >= 30 && self.seen % 10 == 0 {
+        if self.seen >= 30 && self.seen.is_multiple_of(10) {
             self.short_terms.add(self.mean_of_last(30));
         }
     }

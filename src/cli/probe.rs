@@ -92,7 +92,7 @@ impl Excerpts {
             let slot = self.position / self.length as u64;
             let offset = (self.position % self.length as u64) as usize;
             let take = (self.length - offset).min(n - done);
-            if offset == 0 && slot % self.stride == 0 {
+            if offset == 0 && slot.is_multiple_of(self.stride) {
                 self.filling = Some(Excerpt {
                     slot,
                     audio: vec![Vec::with_capacity(self.length); self.channels],
@@ -111,7 +111,7 @@ impl Excerpts {
                     if self.kept.len() > self.max_kept {
                         self.stride *= 2;
                         let stride = self.stride;
-                        self.kept.retain(|e| e.slot % stride == 0);
+                        self.kept.retain(|e| e.slot.is_multiple_of(stride));
                     }
                 }
             }
@@ -205,7 +205,7 @@ pub fn calibrate(
         return Ok(unchanged);
     }
     let input = excerpts.input_lufs(sample_rate)?;
-    if !(input >= -70.0) {
+    if input.is_nan() || input < -70.0 {
         return Ok(unchanged);
     }
     let estimate = |gain: f32| -> Result<f32> {
