@@ -308,6 +308,13 @@ impl Plugin {
             .expect("state load failed");
     }
 
+    /// Loads `bytes` as a host does, returning whether the plugin accepted them.
+    pub fn try_load_state(&mut self, mut bytes: &[u8]) -> bool {
+        self.state
+            .load(&self.instance.plugin_handle(), &mut bytes)
+            .is_ok()
+    }
+
     /// Every `params.rescan` flag the plugin has sent to this host so far.
     pub fn param_rescans(&self) -> ParamRescanFlags {
         self.instance.access_handler(|h| h.param_rescans.get())
