@@ -119,9 +119,11 @@ fn a_thousand_activations_leak_no_thread_or_memory() {
     }
     let mut plugin = Plugin::new();
     let input = music(256, 48_000.0, 2);
+    let mut most_active = 0;
     let mut cycle = |i: usize| {
         let (sample_rate, channels) = [(48_000.0, 2), (44_100.0, 1), (96_000.0, 2)][i % 3];
         let mut processor = plugin.activate_with(sample_rate, 1024, channels);
+        most_active = most_active.max(task_count());
         let slices: Vec<&[f32]> = input[..channels].iter().map(|c| &c[..]).collect();
         processor.process_in_place(&slices, &[]);
         assert!(
@@ -139,7 +141,12 @@ fn a_thousand_activations_leak_no_thread_or_memory() {
         cycle(i);
     }
     let (tasks_after, rss_after) = (task_count(), resident_kb());
-    eprintln!("threads {tasks} -> {tasks_after}, resident {rss} kB -> {rss_after} kB");
+    eprintln!(
+        "threads {tasks} -> {tasks_after} ({most_active} while active), resident {rss} kB -> \
+         {rss_after} kB"
+    );
+    // Each activation really started its analysis thread.
+    assert!(most_active > tasks, "no analysis thread while active");
     assert_eq!(tasks_after, tasks, "threads left behind by 900 cycles");
     assert!(
         rss_after < rss + 16 * 1024,
