@@ -2,8 +2,9 @@
 //! each DSP unit and for the whole chain with every stage active.
 //!
 //! ```sh
-//! cargo bench --bench realtime
-//! cargo bench --bench realtime -- chain multiband   # only the names with both words
+//! cargo bench --bench realtime                        # every unit and the whole chain
+//! cargo bench --bench realtime -- chain multiband      # only the names with both words
+//! cargo bench --bench realtime -- noise                # denormal-range against normal noise
 //! ```
 //!
 //! Each figure is the best of several runs over 60 s of programme-like audio in 512-sample
@@ -13,13 +14,16 @@
 use std::f32::consts::TAU;
 use std::hint::black_box;
 
+use auralis::analysis::Listener;
 use auralis::controls::tilt_curve;
+use auralis::controls::Controls;
 use auralis::dsp::bark_eq::BarkEq;
 use auralis::dsp::compressor::Compressor;
 use auralis::dsp::multiband::MultibandCompressor;
 use auralis::dsp::stereo::StereoImager;
 use auralis::dsp::true_peak_limiter::TruePeakLimiter;
 use auralis::engine::{CompressorSettings, Engine, Settings};
+use auralis::session::Session;
 
 const FS: f32 = 44_100.0;
 const SECONDS: usize = 60;
@@ -117,9 +121,52 @@ fn busy_settings(multiband: bool) -> Settings {
     s
 }
 
+/// White noise at `amplitude` (peak), independent on each side.
+fn noise(amplitude: f32) -> [Vec<f32>; 2] {
+    let n = SECONDS * FS as usize;
+    let mut seed = 0x2545_f491_u32;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        (seed as f32 / u32::MAX as f32 - 0.5) * 2.0 * amplitude
+    };
+    [
+        (0..n).map(|_| next()).collect(),
+        (0..n).map(|_| next()).collect(),
+    ]
+}
+
+/// Denormal-range noise (peaks at 2e-38: most samples subnormal) costs what normal noise does,
+/// through the whole chain and through a session (the chain and the inline analysis).
+fn denormal_against_normal() {
+    let normal = noise(0.3);
+    let denormal = noise(2.0e-38);
+    let subnormal = denormal[0].iter().filter(|x| x.is_subnormal()).count();
+    println!(
+        "denormal-range noise: {:.0} % of samples subnormal",
+        100.0 * subnormal as f64 / denormal[0].len() as f64
+    );
+    for (name, input) in [
+        ("normal noise", &normal),
+        ("denormal-range noise", &denormal),
+    ] {
+        let mut engine = Engine::new(FS, BLOCK, 2);
+        engine.set_settings(&busy_settings(false));
+        engine.settle();
+        measure(&format!("Whole chain, {name}"), input, |c| {
+            engine.process(c)
+        });
+        let mut session = Session::new(FS, BLOCK, 2, Controls::default(), Listener::inline(FS, 2));
+        measure(&format!("Session + inline analysis, {name}"), input, |c| {
+            session.process(c)
+        });
+    }
+}
+
 fn main() {
-    let input = programme();
     println!("44.1 kHz stereo, {BLOCK}-sample blocks, best of {RUNS} runs over {SECONDS} s");
+    let input = programme();
 
     let mut eq = BarkEq::new(FS, BLOCK, 2);
     eq.set_perceptual_amount(0.0);
@@ -165,4 +212,5 @@ fn main() {
         };
         measure(name, &input, |c| engine.process(c));
     }
+    denormal_against_normal();
 }

@@ -99,3 +99,24 @@ fn process_never_allocates_through_every_parameter_extreme() {
         plugin.deactivate(processor);
     }
 }
+
+/// An automation storm through the allocation-asserting build: every parameter set to a random
+/// value at a random sample of every block (a quarter twice), in blocks of varying size, in
+/// stereo then mono. Any allocation on the audio thread aborts the process.
+#[test]
+fn automation_storm_never_allocates() {
+    let mut plugin = Plugin::from_entry(load_library(&debug_library()));
+    let params = plugin.params();
+    let sizes = [480, 64, 1000, 37, 512, 256, 2048, 1];
+    for (channels, seconds) in [(2, 20), (1, 5)] {
+        let sample_rate = 48_000.0;
+        let input = music(seconds * 48_000, sample_rate, channels);
+        let mut storm = Storm::new(params.clone(), 0x5eed_0002 + channels as u32);
+        let mut processor = plugin.activate_with(sample_rate, 4096, channels);
+        let output = processor.render(&input, &sizes, |_, len| storm.events(len));
+        plugin.deactivate(processor);
+        if let Some(bad) = first_non_finite(&output) {
+            panic!("{channels} channel(s): {bad}");
+        }
+    }
+}

@@ -69,7 +69,8 @@ pub fn run(args: &MasterArgs) -> Result<ExitCode> {
                 bar.set_style(file_style.clone());
                 bar.set_prefix("file");
                 bar.set_message(job.input.name());
-                let result = master::master(job, &bar);
+                // A panic on one file (a decoder's bug) fails that file, not the batch.
+                let result = super::panics::guard(&job.input.name(), || master::master(job, &bar));
                 bar.finish_and_clear();
                 overall.inc(1);
                 (job.input.clone(), result)

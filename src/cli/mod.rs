@@ -6,6 +6,7 @@ pub mod decode;
 pub mod demo;
 pub mod encode;
 pub mod master;
+pub mod panics;
 pub mod paths;
 pub mod probe;
 pub mod report;
@@ -156,10 +157,11 @@ impl MasterArgs {
 /// Runs the command line; the exit status says whether every file succeeded.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    panics::install_hook();
+    let result = panics::guard("", || match cli.command {
         Command::Master(args) => batch::run(&args),
         Command::Analyze(args) => analyze::run(&args),
-    };
+    });
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -81,6 +81,11 @@ pub struct StereoImager {
     widths: [f32; 3],
     current_widths: [f32; 3],
     mono_bass_hz: f32,
+    /// Corner the mono-bass sections use: the last one switched on (kept while fading out).
+    bass_hz: f32,
+    /// Crossfade position between the signal without mono bass (0) and with it (1): switching
+    /// mono bass on or off while the unit is active fades over [`FADE_MS`].
+    bass_mix: f32,
     guard_enabled: bool,
     needs_update: bool,
     was_active: bool,
@@ -145,6 +150,8 @@ impl StereoImager {
             widths: [1.0; 3],
             current_widths: [1.0; 3],
             mono_bass_hz: 0.0,
+            bass_hz: 0.0,
+            bass_mix: 0.0,
             guard_enabled: true,
             needs_update: true,
             was_active: false,
@@ -183,8 +190,9 @@ impl StereoImager {
     /// Frequency under which the side is removed (LR4), 0 = off.
     pub fn set_mono_bass_hz(&mut self, hz: f32) {
         let hz = hz.max(0.0);
-        if hz != self.mono_bass_hz {
-            self.mono_bass_hz = hz;
+        self.mono_bass_hz = hz;
+        if hz > 0.0 && hz != self.bass_hz {
+            self.bass_hz = hz;
             self.needs_update = true;
         }
     }
@@ -207,6 +215,7 @@ impl StereoImager {
         self.guard = GuardState::default();
         self.guard_gain = 1.0;
         self.current_widths = self.widths;
+        self.bass_mix = if self.mono_bass_hz > 0.0 { 1.0 } else { 0.0 };
     }
 
     fn update(&mut self) {
@@ -220,7 +229,7 @@ impl StereoImager {
             release: 1.0 - per_sample(GUARD_RELEASE_MS),
         };
         let fs = self.sample_rate as f64;
-        let f = (self.mono_bass_hz as f64).clamp(10.0, 0.45 * fs);
+        let f = (self.bass_hz as f64).clamp(10.0, 0.45 * fs);
         let hp = BiquadCoeffs::high_pass(f, FRAC_1_SQRT_2, fs);
         let ap = BiquadCoeffs::all_pass(f, FRAC_1_SQRT_2, fs);
         let [ap1, ap2] = self.crossover.all_pass_coeffs();
@@ -231,7 +240,10 @@ impl StereoImager {
     }
 
     fn is_neutral(&self) -> bool {
-        self.widths == [1.0; 3] && self.current_widths == [1.0; 3] && self.mono_bass_hz == 0.0
+        self.widths == [1.0; 3]
+            && self.current_widths == [1.0; 3]
+            && self.mono_bass_hz == 0.0
+            && self.bass_mix == 0.0
     }
 
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
@@ -265,14 +277,40 @@ impl StereoImager {
         // Band widths that differ (now or while gliding) need the side split in bands.
         let equal = |w: &[f32; 3]| w[0] == w[1] && w[1] == w[2];
         let split = !(equal(&self.widths) && equal(&self.current_widths));
+        // Mono bass switched on or off while active: the sections run and their output is
+        // crossfaded with their input.
+        let bass_target = if self.mono_bass_hz > 0.0 { 1.0 } else { 0.0 };
+        let blending = self.bass_mix != bass_target;
+        if blending && self.bass_mix == 0.0 {
+            // Fading in: start the sections clean (their state is stale).
+            self.sections[0].reset();
+            self.sections[1].reset();
+        }
         let [bass_a, bass_b, ap1, ap2] = &mut self.sections;
-        let mono_bass = self.mono_bass_hz > 0.0;
+        let mono_bass = self.mono_bass_hz > 0.0 && !blending;
         if split || !mono_bass {
             // Mono bass: M through AP_mb (= LP^2 + HP^2), S through HP^2.
-            if mono_bass {
+            if mono_bass || blending {
+                let dry = &mut self.pair[..len];
+                if blending {
+                    for ((d, m), s) in dry.iter_mut().zip(mid.iter()).zip(side.iter()) {
+                        *d = [*m as f64, *s as f64];
+                    }
+                }
                 let mut bass = [*bass_a, *bass_b];
                 run_dual_cascade(&mut bass, mid, side);
                 [*bass_a, *bass_b] = bass;
+                if blending {
+                    let step = self.coefs.fade_step;
+                    let mut mix = self.bass_mix;
+                    for ((d, m), s) in dry.iter().zip(mid.iter_mut()).zip(side.iter_mut()) {
+                        mix = glide(mix, bass_target, step);
+                        let (dm, ds) = (d[0] as f32, d[1] as f32);
+                        *m = dm + mix * (*m - dm);
+                        *s = ds + mix * (*s - ds);
+                    }
+                    self.bass_mix = mix;
+                }
             }
             if split {
                 let [[a0, a1], [b0, b1], [c0, c1]] = &mut self.bands;
@@ -480,6 +518,46 @@ mod tests {
         let (l, r) = run(&mut s, 150, side_only(2_000.0));
         let high = side_db(&l, &r);
         assert!(high.abs() < 0.05, "side at 2 kHz: {high} dB");
+    }
+
+    /// Switching mono bass on or off, at width 100 % (where off is the pass-through) or at
+    /// another width, in any block, fades: no sample-to-sample jump beyond the music's own.
+    #[test]
+    fn switching_mono_bass_on_and_off_does_not_click() {
+        // A stereo bass: 55 Hz wide, so mono bass changes it a lot.
+        let bass = |b: usize| {
+            let x = sine(55.0, 0.5, b * BLOCK);
+            let y = sine(55.0, 0.5, b * BLOCK + 200);
+            (x, y)
+        };
+        let music_jump = 2.0 * PI * 55.0 / FS * 0.5;
+        for width in [1.0, 1.4] {
+            let mut s = StereoImager::new(FS, BLOCK, 2);
+            s.set_band_widths(&[width; 3]);
+            let mut worst = 0.0f32;
+            let mut last = (0.0f32, 0.0f32);
+            for b in 0..200 {
+                // On for 7 blocks, off for 5, and on and off in consecutive blocks.
+                let on = match b % 40 {
+                    0..=6 => true,
+                    7..=11 => false,
+                    n => n % 2 == 0,
+                };
+                s.set_mono_bass_hz(if on { 120.0 } else { 0.0 });
+                let (mut l, mut r) = bass(b);
+                s.process(&mut [&mut l, &mut r]);
+                for (a, c) in l.iter().zip(&r) {
+                    if b > 0 {
+                        worst = worst.max((a - last.0).abs()).max((c - last.1).abs());
+                    }
+                    last = (*a, *c);
+                }
+            }
+            assert!(
+                worst < 3.0 * music_jump,
+                "width {width}: a jump of {worst} (the music's largest: {music_jump})"
+            );
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! more.
 
 pub mod params;
+pub mod state;
 pub mod watched;
 
 use std::num::NonZeroU32;
@@ -103,6 +104,11 @@ impl Plugin for Auralis {
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    /// Every saved state passes through here before it is applied: see [`state::repair`].
+    fn filter_state(state: &mut PluginState) {
+        state::repair(state);
     }
 
     fn activate(

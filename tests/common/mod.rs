@@ -12,6 +12,7 @@ use clack_extensions::audio_ports::{
     AudioPortFlags, AudioPortInfoBuffer, AudioPortRescanFlags, AudioPortType, HostAudioPorts,
     HostAudioPortsImpl, PluginAudioPorts,
 };
+use clack_extensions::audio_ports_config::PluginAudioPortsConfig;
 use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
 use clack_extensions::params::{
     HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
@@ -308,6 +309,13 @@ impl Plugin {
             .expect("state load failed");
     }
 
+    /// Loads `bytes` as a host does, returning whether the plugin accepted them.
+    pub fn try_load_state(&mut self, mut bytes: &[u8]) -> bool {
+        self.state
+            .load(&self.instance.plugin_handle(), &mut bytes)
+            .is_ok()
+    }
+
     /// Every `params.rescan` flag the plugin has sent to this host so far.
     pub fn param_rescans(&self) -> ParamRescanFlags {
         self.instance.access_handler(|h| h.param_rescans.get())
@@ -315,10 +323,40 @@ impl Plugin {
 
     /// Activates for stereo at `sample_rate` and starts processing.
     pub fn activate(&mut self, sample_rate: f64) -> Processor {
+        self.activate_with(sample_rate, MAX_FRAMES, 2)
+    }
+
+    /// Activates for `channels` (1: selects the mono port configuration) at `sample_rate` with
+    /// blocks of up to `max_frames`, and starts processing.
+    pub fn activate_with(
+        &mut self,
+        sample_rate: f64,
+        max_frames: u32,
+        channels: usize,
+    ) -> Processor {
+        assert!(channels == 1 || channels == 2);
+        let configs: PluginAudioPortsConfig = self
+            .instance
+            .plugin_handle()
+            .get_extension()
+            .expect("no audio-ports-config extension");
+        // nice-plug's configuration ids are the indices of `AUDIO_IO_LAYOUTS`: stereo, mono.
+        configs
+            .select(
+                &self.instance.plugin_handle(),
+                ClapId::new(2 - channels as u32),
+            )
+            .expect("the plugin refused the port configuration");
+        self.run_main_thread_callbacks();
+        assert_eq!(
+            self.main_port(false).0 as usize,
+            channels,
+            "output channels"
+        );
         let config = PluginAudioConfiguration {
             sample_rate,
             min_frames_count: 1,
-            max_frames_count: MAX_FRAMES,
+            max_frames_count: max_frames,
         };
         let audio = self
             .instance
@@ -327,7 +365,7 @@ impl Plugin {
             .start_processing()
             .unwrap_or_else(|e| panic!("start_processing at {sample_rate} Hz failed: {e}"));
         self.run_main_thread_callbacks();
-        Processor::new(audio)
+        Processor::with_channels(audio, channels, max_frames as usize)
     }
 
     pub fn deactivate(&mut self, processor: Processor) {
@@ -357,33 +395,61 @@ pub struct Automation<'a> {
     pub value: f64,
 }
 
-/// Stereo buffers and a started audio processor.
+/// Buffers for one or two channels and a started audio processor.
 pub struct Processor {
     pub audio: StartedPluginAudioProcessor<TestHost>,
     pub input_ports: AudioPorts,
     pub output_ports: AudioPorts,
-    pub input: Stereo,
-    pub output: Stereo,
+    pub input: Vec<Vec<f32>>,
+    pub output: Vec<Vec<f32>>,
     pub steady_time: u64,
 }
 
 impl Processor {
     pub fn new(audio: StartedPluginAudioProcessor<TestHost>) -> Self {
-        let buffer = || vec![0.0; MAX_FRAMES as usize];
+        Self::with_channels(audio, 2, MAX_FRAMES as usize)
+    }
+
+    pub fn with_channels(
+        audio: StartedPluginAudioProcessor<TestHost>,
+        channels: usize,
+        max_frames: usize,
+    ) -> Self {
         Self {
             audio,
-            input_ports: AudioPorts::with_capacity(2, 1),
-            output_ports: AudioPorts::with_capacity(2, 1),
-            input: [buffer(), buffer()],
-            output: [buffer(), buffer()],
+            input_ports: AudioPorts::with_capacity(channels, 1),
+            output_ports: AudioPorts::with_capacity(channels, 1),
+            input: vec![vec![0.0; max_frames]; channels],
+            output: vec![vec![0.0; max_frames]; channels],
             steady_time: 0,
         }
     }
 
-    /// Processes one block with `events` (sorted by time, relative to the block's start).
+    pub fn channels(&self) -> usize {
+        self.input.len()
+    }
+
+    /// Processes one stereo block with `events` (sorted by time, relative to the block's start).
     pub fn process(&mut self, input: [&[f32]; 2], events: &[ParamValueEvent]) -> Stereo {
+        let [l, r]: [Vec<f32>; 2] = self.process_channels(&input, events).try_into().unwrap();
+        [l, r]
+    }
+
+    /// Processes one block of as many channels as the processor has.
+    pub fn process_channels(
+        &mut self,
+        input: &[&[f32]],
+        events: &[ParamValueEvent],
+    ) -> Vec<Vec<f32>> {
+        let n = self.process_in_place(input, events);
+        self.output.iter().map(|b| b[..n].to_vec()).collect()
+    }
+
+    /// Processes one block, leaving the result in `self.output[c][..n]`; returns `n`.
+    pub fn process_in_place(&mut self, input: &[&[f32]], events: &[ParamValueEvent]) -> usize {
         let n = input[0].len();
-        assert!(n > 0 && n <= MAX_FRAMES as usize && input[1].len() == n);
+        assert_eq!(input.len(), self.channels(), "channel count");
+        assert!(n > 0 && n <= self.input[0].len() && input.iter().all(|c| c.len() == n));
         for (buffer, samples) in self.input.iter_mut().zip(input) {
             buffer[..n].copy_from_slice(samples);
         }
@@ -418,7 +484,7 @@ impl Processor {
             panic!("process({n} frames) failed: {e}");
         }
         self.steady_time += n as u64;
-        [self.output[0][..n].to_vec(), self.output[1][..n].to_vec()]
+        n
     }
 
     /// Processes `input` cut into consecutive blocks of `block_sizes` (cycled until the input
@@ -453,5 +519,152 @@ impl Processor {
             start = end;
         }
         output
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signals shared by the hardening tests.
+
+/// A xorshift noise source in -0.5..0.5.
+pub fn noise_source(mut seed: u32) -> impl FnMut() -> f32 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed as f32 / u32::MAX as f32 - 0.5
+    }
+}
+
+/// Programme-like music on `channels` (1 or 2), peaking around -4 dBFS: a bass line and a chord
+/// under a beat, with noisy hits; tones are kept below a quarter of `sample_rate`.
+pub fn music(len: usize, sample_rate: f64, channels: usize) -> Vec<Vec<f32>> {
+    let mut noise = noise_source(0x2545_f491);
+    let beat = (sample_rate * 0.5) as usize;
+    let tone = |hz: f64, t: f64| {
+        if hz < sample_rate / 4.0 {
+            (std::f64::consts::TAU * hz * t).sin() as f32
+        } else {
+            0.0
+        }
+    };
+    let mut out = vec![Vec::with_capacity(len); channels];
+    for n in 0..len {
+        let t = n as f64 / sample_rate;
+        let env = (-((n % beat) as f32) / (0.04 * sample_rate as f32)).exp();
+        let bass = 0.25 * tone(55.0, t) + 0.1 * tone(110.0, t);
+        let chord = 0.08 * (tone(440.0, t) + tone(554.4, t) + tone(659.3, t));
+        let hit = 0.3 * env * noise();
+        let air = 0.01 * noise();
+        out[0].push(bass + chord + hit + air);
+        if channels == 2 {
+            out[1].push(0.9 * bass - 0.8 * chord + 0.7 * hit + air);
+        }
+    }
+    out
+}
+
+/// The first non-finite sample of `output`, as "channel c sample n is x".
+pub fn first_non_finite(output: &[Vec<f32>]) -> Option<String> {
+    output.iter().enumerate().find_map(|(c, channel)| {
+        channel
+            .iter()
+            .position(|x| !x.is_finite())
+            .map(|n| format!("channel {c} sample {n} is {}", channel[n]))
+    })
+}
+
+/// The largest magnitude in `output`.
+pub fn peak(output: &[Vec<f32>]) -> f32 {
+    output.iter().flatten().fold(0.0f32, |m, x| m.max(x.abs()))
+}
+
+/// Root mean square of `x`.
+pub fn rms_of(x: &[f32]) -> f64 {
+    if x.is_empty() {
+        return 0.0;
+    }
+    (x.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>() / x.len() as f64).sqrt()
+}
+
+impl Processor {
+    /// Processes `input` (one or two channels) cut into consecutive blocks of `block_sizes`
+    /// (cycled), with parameter `events` from `events_for(block_start, block_len)`, and returns
+    /// the whole output.
+    pub fn render(
+        &mut self,
+        input: &[Vec<f32>],
+        block_sizes: &[usize],
+        mut events_for: impl FnMut(usize, usize) -> Vec<ParamValueEvent>,
+    ) -> Vec<Vec<f32>> {
+        let len = input[0].len();
+        let mut output = vec![Vec::with_capacity(len); input.len()];
+        let mut start = 0;
+        for &size in block_sizes.iter().cycle() {
+            if start == len {
+                break;
+            }
+            let end = (start + size).min(len);
+            let events = events_for(start, end - start);
+            let slices: Vec<&[f32]> = input.iter().map(|c| &c[start..end]).collect();
+            let n = self.process_in_place(&slices, &events);
+            for (out, b) in output.iter_mut().zip(&self.output) {
+                out.extend_from_slice(&b[..n]);
+            }
+            start = end;
+        }
+        output
+    }
+}
+
+/// An automation storm: for a block of `len` samples, every parameter set to a random value at
+/// a random sample of the block, and a quarter of them set again later in the same block
+/// (sorted by time, as CLAP requires).
+pub struct Storm {
+    params: Vec<Param>,
+    noise: Box<dyn FnMut() -> f32 + Send>,
+}
+
+impl Storm {
+    pub fn new(params: Vec<Param>, seed: u32) -> Self {
+        Self {
+            params,
+            noise: Box::new(noise_source(seed)),
+        }
+    }
+
+    /// A random CLAP value for `param`: any step of a stepped one, anywhere in the range else.
+    fn value(&mut self, param: &Param) -> f64 {
+        let u = ((self.noise)() + 0.5) as f64;
+        if param.is_stepped() {
+            (param.min + (u * (param.max - param.min + 1.0)).floor()).min(param.max)
+        } else {
+            param.min + u * (param.max - param.min)
+        }
+    }
+
+    fn offset(&mut self, len: usize) -> u32 {
+        ((((self.noise)() + 0.5) * len as f32) as usize).min(len - 1) as u32
+    }
+
+    pub fn events(&mut self, len: usize) -> Vec<ParamValueEvent> {
+        let mut events = Vec::with_capacity(self.params.len() * 2);
+        for i in 0..self.params.len() {
+            let param = self.params[i].clone();
+            let at = self.offset(len);
+            let value = self.value(&param);
+            events.push(ParamValueEvent::new(at, param.id, Pckn::match_all(), value));
+            if i % 4 == 0 {
+                let later = at + self.offset(len - at as usize);
+                let value = self.value(&param);
+                events.push(ParamValueEvent::new(
+                    later,
+                    param.id,
+                    Pckn::match_all(),
+                    value,
+                ));
+            }
+        }
+        events.sort_by_key(|e| e.header().time());
+        events
     }
 }
