@@ -10,6 +10,7 @@ use std::sync::Arc;
 use nice_plug::prelude::*;
 
 use crate::analysis::{AnalysisMode, Listener};
+use crate::editor::{self, AuralisEditor, MeterTap};
 use crate::session::Session;
 use params::AuralisParams;
 
@@ -25,6 +26,8 @@ pub struct Auralis {
     seen_held: u32,
     /// Whether the saved held targets currently reflect Hold mode.
     held_saved: bool,
+    /// The audio thread's end of the editor's meters, once the host made the editor.
+    meters: Option<MeterTap>,
 }
 
 impl Default for Auralis {
@@ -35,6 +38,7 @@ impl Default for Auralis {
             seen_reference: 0,
             seen_held: 0,
             held_saved: false,
+            meters: None,
         }
     }
 }
@@ -97,12 +101,18 @@ impl Plugin for Auralis {
 
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 
-    type Editor = ();
+    type Editor = AuralisEditor;
     type SysExMessage = ();
     type BackgroundTask = ();
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        let (editor, meters) = editor::create(self.params.clone());
+        self.meters = Some(meters);
+        Some(editor)
     }
 
     fn activate(
@@ -166,7 +176,23 @@ impl Plugin for Auralis {
         let controls = self.params.controls();
         session.set_controls(controls);
         self.take_in_saved_state(&mut session);
+        // The editor's meters are fed only while it is drawing.
+        let samples = buffer.samples();
+        let sample_rate = session.engine().sample_rate();
+        let mut meters = self.meters.as_mut();
+        if !meters
+            .as_deref_mut()
+            .is_some_and(|m| m.wanted(samples, sample_rate))
+        {
+            meters = None;
+        }
+        if let Some(meters) = meters.as_deref_mut() {
+            meters.hear_input(buffer.as_slice());
+        }
         session.process(buffer.as_slice());
+        if let Some(meters) = meters {
+            meters.hear_output(buffer.as_slice(), &session);
+        }
         self.save_held_targets(controls.analysis == AnalysisMode::Hold, &session);
         let tail = session.latency() as u32;
         self.session = Some(session);
