@@ -80,7 +80,8 @@ impl Axes {
                 theme::AXIS_TEXT,
             );
         }
-        let mut db = (self.db_min / db_step).ceil() * db_step;
+        // The lowest line is left out: its label would sit on the frequency labels.
+        let mut db = (self.db_min / db_step).floor() * db_step + db_step;
         while db <= self.db_max {
             let y = self.y(db);
             let stroke = if db == 0.0 {

@@ -7,8 +7,8 @@ use super::theme;
 
 /// Editor frames kept per meter: a few seconds at the editor's frame rate.
 pub const HISTORY: usize = 180;
-/// The meters' full scale, dB of reduction.
-pub const SCALE_DB: f32 = 12.0;
+/// The meters' full scale, dB of reduction (mastering rarely takes more).
+pub const SCALE_DB: f32 = 6.0;
 
 /// The meters, in the order drawn.
 pub const METERS: [&str; 5] = ["Wideband", "Low", "Mid", "High", "Limiter"];

@@ -76,11 +76,7 @@ pub fn draw(ui: &mut Ui, p: &AuralisParams, t: &Targets) {
     ui.horizontal(|ui| {
         ui.heading("Auralis");
         ui.separator();
-        ui.label(format!(
-            "Mode {}   Preset {}",
-            m.mode.to_string(),
-            m.preset.to_string()
-        ));
+        ui.label(format!("Mode {}   Preset {}", m.mode, m.preset));
         ui.separator();
         let (state, progress) = analysis_state(m.analysis.value(), t);
         ui.label(state);
