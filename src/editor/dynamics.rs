@@ -135,7 +135,7 @@ pub fn draw(ui: &mut Ui, reductions: &Reductions, frame: &MeterFrame) {
         });
     }
     ui.label(format!(
-        "Leveler {:+.1} dB  (scale 0 to -{SCALE_DB:.0} dB)",
+        "Leveler {:+.1} dB  (meters 0 to -{SCALE_DB:.0} dB)",
         frame.leveler_db
     ));
 }
