@@ -110,7 +110,7 @@ impl Spectrum {
         let nyquist = 0.5 * sample_rate;
         for (d, &f) in self.display_db.iter_mut().zip(&freqs) {
             *d = if f < nyquist {
-                to_db(band_power(
+                to_db(peak_power(
                     &self.power,
                     f / ratio,
                     (f * ratio).min(nyquist),
@@ -123,7 +123,7 @@ impl Spectrum {
         for b in 0..BANDS {
             let (lo, hi) = (bark::EDGES[b], bark::EDGES[b + 1].min(nyquist));
             self.bands_db[b] = if lo < nyquist {
-                to_db(band_power(&self.power, lo, hi, sample_rate))
+                to_db(mean_power(&self.power, lo, hi, sample_rate))
             } else {
                 FLOOR_DB
             };
@@ -131,17 +131,31 @@ impl Spectrum {
     }
 }
 
-/// Mean of the bins of `power` between `lo` and `hi` Hz (the nearest bin if none falls inside).
-fn band_power(power: &[f32], lo: f32, hi: f32, sample_rate: f32) -> f32 {
+/// The bins of `power` between `lo` and `hi` Hz (the nearest one if none falls inside).
+fn bins(power: &[f32], lo: f32, hi: f32, sample_rate: f32) -> &[f32] {
     let bin_hz = sample_rate / FFT_SIZE as f32;
     let last = power.len() - 1;
     let a = ((lo / bin_hz).ceil() as usize).min(last);
     let b = ((hi / bin_hz).floor() as usize).min(last);
     if b >= a {
-        power[a..=b].iter().sum::<f32>() / (b - a + 1) as f32
+        &power[a..=b]
     } else {
-        power[((0.5 * (lo + hi) / bin_hz).round() as usize).min(last)]
+        let nearest = ((0.5 * (lo + hi) / bin_hz).round() as usize).min(last);
+        &power[nearest..=nearest]
     }
+}
+
+/// The loudest bin between `lo` and `hi` Hz: a drawn point keeps a tone's peak level.
+fn peak_power(power: &[f32], lo: f32, hi: f32, sample_rate: f32) -> f32 {
+    bins(power, lo, hi, sample_rate)
+        .iter()
+        .fold(0.0, |m, &p| m.max(p))
+}
+
+/// The mean bin between `lo` and `hi` Hz: a Bark band's level on the same scale as the curve.
+fn mean_power(power: &[f32], lo: f32, hi: f32, sample_rate: f32) -> f32 {
+    let b = bins(power, lo, hi, sample_rate);
+    b.iter().sum::<f32>() / b.len() as f32
 }
 
 fn to_db(power: f32) -> f32 {
