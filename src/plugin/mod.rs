@@ -1,6 +1,8 @@
 //! The plugin glue: translates parameters and host events into engine settings, and nothing
 //! more.
 
+#[cfg(feature = "standalone")]
+pub mod demo_input;
 pub mod params;
 pub mod watched;
 
@@ -28,6 +30,9 @@ pub struct Auralis {
     held_saved: bool,
     /// The audio thread's end of the editor's meters, once the host made the editor.
     meters: Option<MeterTap>,
+    /// The standalone build's stand-in for music (see `demo_input`).
+    #[cfg(feature = "standalone")]
+    demo_input: Option<demo_input::DemoInput>,
 }
 
 impl Default for Auralis {
@@ -39,6 +44,8 @@ impl Default for Auralis {
             seen_held: 0,
             held_saved: false,
             meters: None,
+            #[cfg(feature = "standalone")]
+            demo_input: None,
         }
     }
 }
@@ -149,6 +156,10 @@ impl Plugin for Auralis {
         }
         self.held_saved = held.is_some();
         context.set_latency_samples(session.latency() as u32);
+        #[cfg(feature = "standalone")]
+        {
+            self.demo_input = demo_input::DemoInput::from_env(sample_rate);
+        }
         self.session = Some(session);
         true
     }
@@ -173,6 +184,10 @@ impl Plugin for Auralis {
         let Some(mut session) = self.session.take() else {
             return ProcessStatus::Error("process called before activate");
         };
+        #[cfg(feature = "standalone")]
+        if let Some(demo) = &mut self.demo_input {
+            demo.fill(buffer.as_slice());
+        }
         let controls = self.params.controls();
         session.set_controls(controls);
         self.take_in_saved_state(&mut session);
