@@ -135,3 +135,47 @@ impl Editor for AuralisEditor {
         self.with_current(|e| e.track_info_updated(info));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::params::AuralisParams;
+    use nice_plug::prelude::Params;
+
+    fn logical_size(editor: &AuralisEditor) -> (u32, u32) {
+        let size = editor.size().to_logical(1.0);
+        (size.width, size.height)
+    }
+
+    #[test]
+    fn the_editor_opens_at_the_size_saved_with_the_project() {
+        let params = Arc::new(AuralisParams::default());
+        let (editor, _tap) = super::super::create(params.clone());
+        assert_eq!(
+            logical_size(&editor),
+            (theme::DEFAULT_WIDTH, theme::DEFAULT_HEIGHT)
+        );
+
+        // The user resized the window; the project is saved and opened in a new instance, whose
+        // editor the host made before restoring the state.
+        params.editor_size.set(EditorSize {
+            width: 1300,
+            height: 900,
+        });
+        let saved = params.serialize_fields();
+        let restored = Arc::new(AuralisParams::default());
+        let (editor, _tap) = super::super::create(restored.clone());
+        restored.deserialize_fields(&saved);
+        assert_eq!(logical_size(&editor), (1300, 900));
+
+        // Never smaller than the layout needs.
+        restored.editor_size.set(EditorSize {
+            width: 10,
+            height: 10,
+        });
+        assert_eq!(
+            logical_size(&editor),
+            (theme::MIN_WIDTH as u32, theme::MIN_HEIGHT as u32)
+        );
+    }
+}
