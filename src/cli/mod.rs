@@ -2,7 +2,6 @@
 
 pub mod analyze;
 pub mod batch;
-pub mod decode;
 pub mod demo;
 pub mod encode;
 pub mod master;

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::decode::AudioReader;
 use super::demo::demo_mix;
+use auralis::audio_file::AudioReader;
 
 /// The demo mix's length and sample rate.
 pub const DEMO_SECONDS: f32 = 10.0;

@@ -27,7 +27,7 @@
 //! two sections per instruction in a wavefront).
 
 use crate::dsp::bark::{self, BANDS};
-use crate::dsp::biquad::{phi, PeakDesign, StereoBiquad};
+use crate::dsp::biquad::{phi, BiquadCoeffs, PeakDesign, StereoBiquad};
 use crate::dsp::cascade;
 use crate::dsp::sanitize;
 
@@ -230,6 +230,12 @@ impl BarkEq {
     /// Number of bands realised at the current sample rate.
     pub fn usable_bands(&self) -> usize {
         self.usable
+    }
+
+    /// The coefficients of every section as currently realised (identity where a section is
+    /// flat or unusable), for drawing the response away from the audio thread.
+    pub fn section_coeffs(&self) -> [BiquadCoeffs; BANDS] {
+        std::array::from_fn(|b| self.sections[b].coeffs)
     }
 
     /// Response in dB of the cascade as currently realised, at frequency `f` in Hz.

@@ -186,6 +186,47 @@ impl Engine {
         self.eq.response_db(hz)
     }
 
+    /// The EQ's realised sections (coefficients at [`Engine::sample_rate`]): evaluating them
+    /// with [`crate::dsp::biquad::BiquadCoeffs::power_at_phi`] gives [`Engine::eq_response_db`]
+    /// anywhere, without the engine.
+    pub fn eq_sections(&self) -> [crate::dsp::biquad::BiquadCoeffs; crate::dsp::bark::BANDS] {
+        self.eq.section_coeffs()
+    }
+
+    /// Whether the EQ stage is switched in (its target; a switch crossfades for 10 ms).
+    pub fn eq_active(&self) -> bool {
+        self.settings.eq_enabled
+    }
+
+    /// The wideband compressor's current gain reduction in dB (positive), 0 when it is not
+    /// the dynamics stage in use.
+    pub fn compressor_reduction_db(&self) -> f32 {
+        if self.settings.dynamics_enabled && !self.settings.multiband {
+            self.compressor.gain_reduction_db()
+        } else {
+            0.0
+        }
+    }
+
+    /// One multiband band's current gain reduction in dB (positive; band 0 = lows), 0 when
+    /// the multiband compressor is not the dynamics stage in use.
+    pub fn band_reduction_db(&self, band: usize) -> f32 {
+        if self.settings.dynamics_enabled && self.settings.multiband {
+            self.multiband.band_gain_reduction_db(band)
+        } else {
+            0.0
+        }
+    }
+
+    /// The leveler's current gain in dB.
+    pub fn leveler_gain_db(&self) -> f32 {
+        if self.settings.leveler_enabled {
+            self.leveler.current_db()
+        } else {
+            0.0
+        }
+    }
+
     /// Takes a new set of settings. Only stores targets: every change glides in `process`.
     pub fn set_settings(&mut self, settings: &Settings) {
         if *settings != self.settings {

@@ -1,6 +1,8 @@
 //! The plugin glue: translates parameters and host events into engine settings, and nothing
 //! more.
 
+#[cfg(feature = "standalone")]
+pub mod demo_input;
 pub mod params;
 pub mod state;
 pub mod watched;
@@ -11,6 +13,7 @@ use std::sync::Arc;
 use nice_plug::prelude::*;
 
 use crate::analysis::{AnalysisMode, Listener};
+use crate::editor::{self, AuralisEditor, MeterTap};
 use crate::session::Session;
 use params::AuralisParams;
 
@@ -26,6 +29,11 @@ pub struct Auralis {
     seen_held: u32,
     /// Whether the saved held targets currently reflect Hold mode.
     held_saved: bool,
+    /// The audio thread's end of the editor's meters, once the host made the editor.
+    meters: Option<MeterTap>,
+    /// The standalone build's stand-in for music (see `demo_input`).
+    #[cfg(feature = "standalone")]
+    demo_input: Option<demo_input::DemoInput>,
 }
 
 impl Default for Auralis {
@@ -36,6 +44,9 @@ impl Default for Auralis {
             seen_reference: 0,
             seen_held: 0,
             held_saved: false,
+            meters: None,
+            #[cfg(feature = "standalone")]
+            demo_input: None,
         }
     }
 }
@@ -98,7 +109,7 @@ impl Plugin for Auralis {
 
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 
-    type Editor = ();
+    type Editor = AuralisEditor;
     type SysExMessage = ();
     type BackgroundTask = ();
 
@@ -109,6 +120,12 @@ impl Plugin for Auralis {
     /// Every saved state passes through here before it is applied: see [`state::repair`].
     fn filter_state(state: &mut PluginState) {
         state::repair(state);
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        let (editor, meters) = editor::create(self.params.clone());
+        self.meters = Some(meters);
+        Some(editor)
     }
 
     fn activate(
@@ -145,6 +162,10 @@ impl Plugin for Auralis {
         }
         self.held_saved = held.is_some();
         context.set_latency_samples(session.latency() as u32);
+        #[cfg(feature = "standalone")]
+        {
+            self.demo_input = demo_input::DemoInput::from_env(sample_rate);
+        }
         self.session = Some(session);
         true
     }
@@ -169,10 +190,30 @@ impl Plugin for Auralis {
         let Some(mut session) = self.session.take() else {
             return ProcessStatus::Error("process called before activate");
         };
+        #[cfg(feature = "standalone")]
+        if let Some(demo) = &mut self.demo_input {
+            demo.fill(buffer.as_slice());
+        }
         let controls = self.params.controls();
         session.set_controls(controls);
         self.take_in_saved_state(&mut session);
+        // The editor's meters are fed only while it is drawing.
+        let samples = buffer.samples();
+        let sample_rate = session.engine().sample_rate();
+        let mut meters = self.meters.as_mut();
+        if !meters
+            .as_deref_mut()
+            .is_some_and(|m| m.wanted(samples, sample_rate))
+        {
+            meters = None;
+        }
+        if let Some(meters) = meters.as_deref_mut() {
+            meters.hear_input(buffer.as_slice());
+        }
         session.process(buffer.as_slice());
+        if let Some(meters) = meters {
+            meters.hear_output(buffer.as_slice(), &session);
+        }
         self.save_held_targets(controls.analysis == AnalysisMode::Hold, &session);
         let tail = session.latency() as u32;
         self.session = Some(session);

@@ -9,6 +9,7 @@ use nice_plug::prelude::*;
 use super::watched::Watched;
 use crate::analysis::{ReferenceProfile, Targets};
 use crate::controls::{self, Controls};
+use crate::editor::EditorSize;
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModeParam {
@@ -56,6 +57,9 @@ pub struct AuralisParams {
     /// The reference track's profile for Reference and Hybrid modes.
     #[persist = "reference"]
     pub reference_profile: Watched<Option<ReferenceProfile>>,
+    /// The editor's size, so a project reopens it as it was left.
+    #[persist = "editor-size"]
+    pub editor_size: Watched<EditorSize>,
 
     #[nested(group = "Mastering")]
     pub mastering: MasteringParams,
@@ -279,6 +283,7 @@ impl Default for AuralisParams {
         Self {
             held_targets: Watched::new(None),
             reference_profile: Watched::new(None),
+            editor_size: Watched::new(EditorSize::default()),
             mastering: MasteringParams {
                 mode: EnumParam::new("Mode", ModeParam::Adaptive),
                 preset: EnumParam::new("Preset", PresetParam::Adaptive),

@@ -26,11 +26,16 @@ use serde::Serialize;
 
 use super::params::AuralisParams;
 use crate::analysis::{ReferenceProfile, Targets};
+use crate::editor::EditorSize;
 
 /// Key of the held targets among the persisted fields.
 pub const HELD_TARGETS_KEY: &str = "held-targets";
 /// Key of the reference profile among the persisted fields.
 pub const REFERENCE_KEY: &str = "reference";
+/// Key of the editor's size among the persisted fields.
+pub const EDITOR_SIZE_KEY: &str = "editor-size";
+/// Largest editor side kept from a state, logical pixels.
+const MAX_EDITOR_SIDE: u32 = 16_384;
 /// Largest magnitude accepted for any number inside a persisted field: far beyond any real
 /// measurement (dB, LUFS, ratios), and far from where `f32` overflows.
 const MAX_FIELD_MAGNITUDE: f64 = 1.0e6;
@@ -54,6 +59,7 @@ pub fn repair(state: &mut PluginState) -> Vec<String> {
     repair_params(state, &mut reasons);
     repair_field::<Targets>(state, HELD_TARGETS_KEY, clamp_targets, &mut reasons);
     repair_field::<ReferenceProfile>(state, REFERENCE_KEY, |_| {}, &mut reasons);
+    repair_editor_size(state, &mut reasons);
     for reason in &reasons {
         nice_plug::nice_warn!("Auralis state: {reason}");
     }
@@ -138,6 +144,34 @@ unsafe fn check_value(ptr: ParamPtr, value: &ParamValue) -> Result<(), String> {
             (_, value) => Err(format!("{value:?} is of the wrong type")),
         }
     }
+}
+
+/// The editor's size: missing (a state from before the editor) keeps the instance's; unreadable
+/// takes the default; readable is brought within the sizes the layout works in.
+fn repair_editor_size(state: &mut PluginState, reasons: &mut Vec<String>) {
+    let Some(text) = state.fields.get(EDITOR_SIZE_KEY) else {
+        return;
+    };
+    let size = match serde_json::from_str::<EditorSize>(text) {
+        Ok(size) => {
+            let mut kept = size.clamped();
+            kept.width = kept.width.min(MAX_EDITOR_SIDE);
+            kept.height = kept.height.min(MAX_EDITOR_SIDE);
+            if kept != size {
+                reasons.push(format!(
+                    "{EDITOR_SIZE_KEY} {}x{} out of range: {}x{}",
+                    size.width, size.height, kept.width, kept.height
+                ));
+            }
+            kept
+        }
+        Err(e) => {
+            reasons.push(format!("{EDITOR_SIZE_KEY} unreadable ({e}): default"));
+            EditorSize::default()
+        }
+    };
+    let text = serde_json::to_string(&size).expect("a size serialises");
+    state.fields.insert(EDITOR_SIZE_KEY.to_owned(), text);
 }
 
 /// Checks the persisted field `key` holding an `Option<T>`: unreadable → none (the default),
@@ -307,5 +341,39 @@ mod tests {
         assert!(!is_newer("0.1.0", "0.1.0"));
         assert!(!is_newer("", "0.1.0"));
         assert!(!is_newer("garbage", "0.1.0"));
+    }
+
+    /// The editor's size: an unreadable one takes the default, an absurd one is brought into
+    /// range, a good one is kept, a missing one stays missing (the instance keeps its own).
+    #[test]
+    fn the_editor_size_is_repaired_or_kept() {
+        let read = |state: &PluginState| -> EditorSize {
+            serde_json::from_str(&state.fields[EDITOR_SIZE_KEY]).unwrap()
+        };
+        let mut state = saved_defaults();
+        assert!(!state.fields.contains_key(EDITOR_SIZE_KEY));
+        state
+            .fields
+            .insert(EDITOR_SIZE_KEY.into(), "{\"width\": \"wide\"}".into());
+        assert_eq!(repair(&mut state).len(), 1);
+        assert_eq!(read(&state), EditorSize::default());
+        state.fields.insert(
+            EDITOR_SIZE_KEY.into(),
+            "{\"width\": 4000000000, \"height\": 3}".into(),
+        );
+        assert_eq!(repair(&mut state).len(), 1);
+        let size = read(&state);
+        assert_eq!(size.width, MAX_EDITOR_SIDE);
+        assert_eq!(size, size.clamped());
+        let good = EditorSize {
+            width: size.clamped().width.min(1_500),
+            height: EditorSize::default().height + 100,
+        };
+        state.fields.insert(
+            EDITOR_SIZE_KEY.into(),
+            serde_json::to_string(&good).unwrap(),
+        );
+        assert!(repair(&mut state).is_empty());
+        assert_eq!(read(&state), good);
     }
 }

@@ -1,4 +1,4 @@
-//! Streaming audio file decoding for the command-line tool.
+//! Streaming audio file decoding, shared by the command-line tool and the editor.
 //!
 //! [`AudioReader`] opens a WAV (16/24/32-bit integer, 32/64-bit float), FLAC,
 //! MP3, OGG/Vorbis or AIFF file through symphonia and hands out planar `f32`

@@ -1,0 +1,126 @@
+//! Mode, preset and what the analysis is doing (continuous, learning with its progress, held),
+//! with the reasons behind the current targets.
+
+use egui::Ui;
+
+use super::theme;
+use crate::analysis::targets::{
+    CompReason, EqReason, LevelerReason, Motion, Targets, WidthReason, MIN_GATED_SECONDS,
+};
+use crate::plugin::params::{AnalysisParam, AuralisParams};
+
+/// The analysis's state in words, and its progress (0..1) where it is learning.
+pub fn analysis_state(mode: AnalysisParam, t: &Targets) -> (String, Option<f32>) {
+    let heard = t.measured.gated_seconds;
+    match (mode, t.reasons.motion) {
+        (AnalysisParam::Hold, _) | (_, Motion::Held) => ("Held: targets frozen".into(), None),
+        (AnalysisParam::Learn, _) if t.locked => ("Learned: targets locked".into(), None),
+        (AnalysisParam::Learn, _) => (format!("Learning ({heard:.0} s heard)"), Some(t.confidence)),
+        (AnalysisParam::Continuous, Motion::FrozenSilence) => {
+            ("Continuous: paused in silence".into(), None)
+        }
+        (AnalysisParam::Continuous, Motion::FrozenQuiet) => {
+            ("Continuous: paused in a quiet passage".into(), None)
+        }
+        (AnalysisParam::Continuous, _) if heard < MIN_GATED_SECONDS => (
+            format!("Continuous: listening ({heard:.1} of {MIN_GATED_SECONDS:.0} s)"),
+            Some(heard / MIN_GATED_SECONDS),
+        ),
+        (AnalysisParam::Continuous, _) => ("Continuous: following the music".into(), None),
+    }
+}
+
+fn eq_reason(r: EqReason) -> &'static str {
+    match r {
+        EqReason::NotEnoughData => "waiting for enough music",
+        EqReason::Off => "off",
+        EqReason::TowardPreset => "toward the preset's curve",
+        EqReason::TowardReference => "toward the reference",
+        EqReason::TowardHybrid => "toward a preset/reference blend",
+        EqReason::NoReferenceUsedPreset => "no reference loaded: toward the preset",
+    }
+}
+
+fn comp_reason(r: CompReason) -> &'static str {
+    match r {
+        CompReason::NotEnoughData => "waiting for enough music",
+        CompReason::Off => "off",
+        CompReason::DenseMaterial => "dense material: light",
+        CompReason::ModerateDynamics => "moderate dynamics",
+        CompReason::WideDynamics => "wide dynamics: firmer",
+        CompReason::MatchReference => "matching the reference's density",
+        CompReason::ReferenceMoreDynamic => "reference is more dynamic: none",
+    }
+}
+
+fn leveler_reason(r: LevelerReason) -> &'static str {
+    match r {
+        LevelerReason::NotEnoughData => "waiting for enough music",
+        LevelerReason::TowardTarget => "toward the target",
+        LevelerReason::CappedByLimiter => "held back by Max Limiting",
+        LevelerReason::Off => "off",
+    }
+}
+
+fn width_reason(r: WidthReason) -> &'static str {
+    match r {
+        WidthReason::Preference => "as set",
+        WidthReason::MonoSafety => "narrowed for mono safety",
+        WidthReason::MatchReference => "matching the reference",
+    }
+}
+
+/// The status line and the reasons.
+pub fn draw(ui: &mut Ui, p: &AuralisParams, t: &Targets) {
+    let m = &p.mastering;
+    ui.horizontal(|ui| {
+        ui.heading("Auralis");
+        ui.separator();
+        ui.label(format!("Mode {}   Preset {}", m.mode, m.preset));
+        ui.separator();
+        let (state, progress) = analysis_state(m.analysis.value(), t);
+        ui.label(state);
+        if let Some(progress) = progress {
+            ui.add(
+                egui::ProgressBar::new(progress.clamp(0.0, 1.0))
+                    .desired_width(120.0)
+                    .show_percentage(),
+            );
+        }
+        if t.loudness_shortfall_db > 0.3 {
+            ui.separator();
+            ui.colored_label(
+                theme::WARN,
+                format!("{:.1} dB short of the target", t.loudness_shortfall_db),
+            );
+        }
+    });
+    ui.label(format!(
+        "EQ {}  |  Compressor {} (ratio {:.2}:1)  |  Leveler {}  |  Width {:.0} % {}",
+        eq_reason(t.reasons.eq),
+        comp_reason(t.reasons.comp),
+        t.comp_ratio,
+        leveler_reason(t.reasons.leveler),
+        t.width * 100.0,
+        width_reason(t.reasons.width),
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learning_shows_progress_until_locked() {
+        let mut t = Targets::neutral();
+        t.confidence = 0.4;
+        let (text, progress) = analysis_state(AnalysisParam::Learn, &t);
+        assert!(text.starts_with("Learning"));
+        assert_eq!(progress, Some(0.4));
+        t.locked = true;
+        assert_eq!(analysis_state(AnalysisParam::Learn, &t).1, None);
+        assert!(analysis_state(AnalysisParam::Hold, &t)
+            .0
+            .starts_with("Held"));
+    }
+}
