@@ -22,8 +22,9 @@ use auralis::controls::Controls;
 use auralis::dsp::bark;
 use auralis::session::Session;
 
-/// Frames read and processed at a time (the engine's block).
-pub const BLOCK: usize = 512;
+/// Frames read and processed at a time (the engine's block; with held targets the output does
+/// not depend on it).
+pub const BLOCK: usize = 4096;
 /// A render within this many LU of the target is final.
 pub const LOUDNESS_TOLERANCE_LU: f32 = 0.2;
 /// Renders at most, the first included.
