@@ -405,6 +405,11 @@ fn check_rate(path: &Path, rate: u32) -> Result<()> {
     Ok(())
 }
 
+/// The FLAC writer the integration tests share, for the unit tests below.
+#[cfg(test)]
+#[path = "../tests/support/flac.rs"]
+mod test_flac;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -502,75 +507,12 @@ mod tests {
         std::fs::write(path, b).unwrap();
     }
 
-    fn crc8(data: &[u8]) -> u8 {
-        let mut crc = 0u8;
-        for &byte in data {
-            crc ^= byte;
-            for _ in 0..8 {
-                crc = if crc & 0x80 != 0 {
-                    (crc << 1) ^ 0x07
-                } else {
-                    crc << 1
-                };
-            }
-        }
-        crc
-    }
-
-    fn crc16(data: &[u8]) -> u16 {
-        let mut crc = 0u16;
-        for &byte in data {
-            crc ^= (byte as u16) << 8;
-            for _ in 0..8 {
-                crc = if crc & 0x8000 != 0 {
-                    (crc << 1) ^ 0x8005
-                } else {
-                    crc << 1
-                };
-            }
-        }
-        crc
-    }
-
-    /// A 16-bit FLAC file made of VERBATIM subframes (valid, uncompressed).
+    /// The test sine (see [`sine`]) as a 16-bit FLAC file, by the writer the CLI tests share.
     fn write_flac(path: &Path, rate: u32, channels: u16, frames: usize) {
-        const BLOCK: usize = 1024;
-        let mut b = Vec::new();
-        b.extend_from_slice(b"fLaC");
-        b.extend_from_slice(&[0x80, 0, 0, 34]); // last block, STREAMINFO, 34 bytes
-                                                // Fixed blocking: min = max block size (the last block may be shorter).
-        b.extend_from_slice(&(BLOCK as u16).to_be_bytes());
-        b.extend_from_slice(&(BLOCK as u16).to_be_bytes());
-        b.extend_from_slice(&[0; 6]); // min/max frame size unknown
-                                      // rate(20) | channels-1(3) | bps-1(5) | total samples(36)
-        let packed: u64 =
-            ((rate as u64) << 44) | (((channels - 1) as u64) << 41) | (15u64 << 36) | frames as u64;
-        b.extend_from_slice(&packed.to_be_bytes());
-        b.extend_from_slice(&[0; 16]); // MD5 unknown
-        for (n, start) in (0..frames).step_by(BLOCK).enumerate() {
-            assert!(n < 128, "frame number must fit in one UTF-8 byte");
-            let len = BLOCK.min(frames - start);
-            let mut f = vec![
-                0xFF,
-                0xF8,
-                0x70,
-                ((channels as u8 - 1) << 4) | 0x08,
-                n as u8,
-            ];
-            f.extend_from_slice(&((len - 1) as u16).to_be_bytes());
-            f.push(crc8(&f));
-            for c in 0..channels as usize {
-                f.push(0x02); // VERBATIM, no wasted bits
-                for i in start..start + len {
-                    let v = (sine(i, c, rate) * 32768.0).round() as i16;
-                    f.extend_from_slice(&v.to_be_bytes());
-                }
-            }
-            let crc = crc16(&f);
-            f.extend_from_slice(&crc.to_be_bytes());
-            b.extend_from_slice(&f);
-        }
-        std::fs::write(path, b).unwrap();
+        let signal: Vec<Vec<f32>> = (0..channels as usize)
+            .map(|c| (0..frames).map(|i| sine(i, c, rate) as f32).collect())
+            .collect();
+        super::test_flac::write_flac(path, &signal, rate);
     }
 
     /// Reads a whole file in blocks of `block` frames; returns planar samples.

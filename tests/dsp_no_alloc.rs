@@ -2,9 +2,6 @@
 //! construction, with their settings changed every block (counting global allocator; the
 //! plugin-level proof through nice-plug's `assert_process_allocs` is `tests/process_allocs.rs`).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use auralis::dsp::bark_eq::BarkEq;
 use auralis::dsp::compressor::{Compressor, Detection};
 use auralis::dsp::leveler::Leveler;
@@ -13,32 +10,12 @@ use auralis::dsp::stereo::StereoImager;
 use auralis::dsp::true_peak_limiter::TruePeakLimiter;
 use auralis::engine::{Engine, Settings};
 
-struct Counting;
-
-thread_local! {
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::allocs;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocs() -> usize {
-    ALLOCS.with(|c| c.get())
-}
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 const FS: f32 = 48_000.0;
 const MAX_BLOCK: usize = 1024;

@@ -57,7 +57,8 @@ pub fn write_flac(path: &Path, signal: &[Vec<f32>], rate: u32) {
         for channel in signal {
             f.push(0x02); // VERBATIM
             for &x in &channel[start..start + len] {
-                f.extend_from_slice(&((x * 32767.0).round() as i16).to_be_bytes());
+                // Full scale is 32768 (as decoders divide); +1.0 saturates to 32767.
+                f.extend_from_slice(&((x * 32768.0).round() as i16).to_be_bytes());
             }
         }
         let crc = crc16(&f);
