@@ -195,10 +195,12 @@ impl Analyzer {
         let left = &b0[..hop];
         let right = if self.channels > 1 { &b1[..hop] } else { left };
 
+        // Only the block's highest true peak is kept: stretches under the block's peak so far
+        // need no interpolation.
         let block_tp = if self.channels > 1 {
-            self.loudness.add(&[left, right])
+            self.loudness.add_above(&[left, right], self.block_peak)
         } else {
-            self.loudness.add(&[left])
+            self.loudness.add_above(&[left], self.block_peak)
         };
         let short_term = self.loudness.short_term();
         let momentary = self.loudness.momentary();

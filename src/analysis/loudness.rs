@@ -118,6 +118,16 @@ impl LoudnessMeter {
     /// them). Returns the block's true peak (linear, max over channels); with
     /// [`Self::max_peak_only`], a lower bound of it that is exact when it is a new maximum.
     pub fn add(&mut self, channels: &[&[f32]]) -> f32 {
+        self.add_above(channels, 0.0)
+    }
+
+    /// [`Self::add`] for a caller that needs a block's true peak only where it reaches `floor`
+    /// (linear): stretches whose reach cannot attain it skip the interpolation. The return is
+    /// the block's exact true peak when that is at least `floor`, and otherwise a lower bound of
+    /// it (so the maximum of a floor that was itself attained and the returns stays exact).
+    /// Loudness and the meter's own maximum true peak are exact either way. On a
+    /// [`Self::max_peak_only`] meter the floor is the maximum so far.
+    pub fn add_above(&mut self, channels: &[&[f32]], floor: f32) -> f32 {
         if channels.len() < self.channels {
             return 0.0;
         }
@@ -138,10 +148,12 @@ impl LoudnessMeter {
                 .is_ok()
             {
                 let envelope = &mut self.peak_envelope[..k];
+                // A skipped stretch stays under the maximum so far, which was attained: the
+                // meter's own maximum remains exact whatever the floor.
                 let skip_below = if self.max_peak_only {
                     self.max_peak
                 } else {
-                    0.0
+                    floor.min(self.max_peak)
                 };
                 self.oversampler
                     .peak_envelope(&sub[..self.channels], envelope, skip_below);
@@ -278,6 +290,47 @@ mod tests {
         let direct = |w| finite_lufs(reference.loudness_window(w));
         assert!((m.momentary() - direct(400)).abs() < 1.0e-3);
         assert!((m.short_term() - direct(3000)).abs() < 1.0e-3);
+    }
+
+    /// With a floor, each block's return is its exact true peak where that reaches the floor
+    /// and a lower bound otherwise; the meter's maximum and loudness are unaffected.
+    #[test]
+    fn a_floor_skips_only_what_cannot_reach_it() {
+        // Pink noise whose level swings by 20 dB every 0.25 s (many stretches far under the
+        // peak), then a sine whose level rises slowly (each hop just above the last).
+        let n = 48_000 * 4;
+        let base = pink(11, n, 0.5);
+        let mut x: Vec<f32> = base
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| if (i / 12_000) % 2 == 0 { v } else { 0.1 * v })
+            .collect();
+        x.extend((0..n).map(|i| {
+            let t = i as f32 / 48_000.0;
+            (0.1 + 0.2 * t) * (std::f32::consts::TAU * 3_001.0 * t).sin()
+        }));
+        let mut exact = LoudnessMeter::new(48_000, 1);
+        let mut floored = LoudnessMeter::new(48_000, 1);
+        let mut block_max = 0.0f32;
+        let (mut exact_hits, mut bounds) = (0, 0);
+        for (k, hop) in x.chunks(512).enumerate() {
+            if k % 40 == 0 {
+                block_max = 0.0;
+            }
+            let want = exact.add(&[hop]);
+            let got = floored.add_above(&[hop], block_max);
+            if want >= block_max {
+                assert_eq!(got, want, "hop {k}");
+                exact_hits += 1;
+            } else {
+                assert!(got <= want, "hop {k}: {got} > {want}");
+                bounds += (got < want) as usize;
+            }
+            block_max = block_max.max(got);
+        }
+        assert!(exact_hits > 0 && bounds > 0, "{exact_hits} {bounds}");
+        assert_eq!(floored.true_peak_db(), exact.true_peak_db());
+        assert_eq!(floored.integrated(), exact.integrated());
     }
 
     #[test]
