@@ -15,6 +15,7 @@ pub mod config;
 pub mod dynamics;
 pub mod fingerprint;
 pub mod gating;
+pub mod lanes;
 pub mod listener;
 pub mod loudness;
 pub mod presets;
