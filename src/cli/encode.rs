@@ -108,14 +108,91 @@ impl Xorshift64 {
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    /// TPDF dither in LSB: sum of two independent uniform ±½ values (the two
-    /// 32-bit halves of one draw), so it lies in [-1, 1) with mean 0 and
-    /// variance 1/6.
+    /// TPDF dither in LSB: sum of two independent uniform ±½ values (23 bits
+    /// from each 32-bit half of one draw), so it lies in [-1, 1) with mean 0
+    /// and variance 1/6.
     #[inline]
     pub fn tpdf(&mut self) -> f64 {
         let r = self.next_u64();
-        // Through u32 (exact in f64, and a cheap conversion: x86 has none from u64 to f64).
-        (((r >> 32) as u32) as f64 + (r as u32) as f64) * (1.0 / 4_294_967_296.0) - 1.0
+        // Each uniform is the 23 bits set as the mantissa of an f32 in [1, 2): no integer to
+        // float conversion. Their sum, in f64, is exact.
+        let a = f32::from_bits(0x3f80_0000 | (r >> 41) as u32);
+        let b = f32::from_bits(0x3f80_0000 | ((r as u32) >> 9));
+        (a as f64 + b as f64) - 3.0
+    }
+}
+
+/// TPDF dither from four interleaved [`Xorshift64`] generators: four independent recurrences
+/// run side by side, where a single one makes every sample wait for the one before.
+#[derive(Clone, Debug)]
+pub struct TpdfDither {
+    lanes: [Xorshift64; 4],
+    /// The lane of the next value.
+    next: usize,
+}
+
+impl TpdfDither {
+    /// Four generators seeded from `seed`, each a different offset along the golden ratio and
+    /// run a few steps so that their outputs are unrelated from the start.
+    pub fn new(seed: u64) -> Self {
+        let lanes = std::array::from_fn(|i| {
+            let mut g = Xorshift64::new(
+                seed.wrapping_add((i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+            );
+            for _ in 0..8 {
+                g.next_u64();
+            }
+            g
+        });
+        TpdfDither { lanes, next: 0 }
+    }
+
+    /// Fills `out` with the next TPDF dither values in LSB (see [`Xorshift64::tpdf`]). Value
+    /// `n` of the whole sequence comes from lane `n % 4`, so the sequence does not depend on
+    /// how it is split into blocks.
+    pub fn fill(&mut self, out: &mut [f64]) {
+        let lead = ((4 - self.next) % 4).min(out.len());
+        let (head, body) = out.split_at_mut(lead);
+        for d in head {
+            *d = self.lanes[self.next].tpdf();
+            self.next = (self.next + 1) % 4;
+        }
+        let mut chunks = body.chunks_exact_mut(4);
+        for c in &mut chunks {
+            for (d, g) in c.iter_mut().zip(self.lanes.iter_mut()) {
+                *d = g.tpdf();
+            }
+        }
+        for d in chunks.into_remainder() {
+            *d = self.lanes[self.next].tpdf();
+            self.next = (self.next + 1) % 4;
+        }
+    }
+}
+
+/// Packs 24-bit samples (the low three bytes of each `i32`) into `bytes`, little-endian: four
+/// samples make three 32-bit words.
+fn pack_24(ints: &[i32], bytes: &mut Vec<u8>) {
+    bytes.resize(ints.len() * 3, 0);
+    let mut out = bytes.chunks_exact_mut(12);
+    let mut quads = ints.chunks_exact(4);
+    for (o, q) in (&mut out).zip(&mut quads) {
+        let [a, b, c, d] = [q[0] as u32, q[1] as u32, q[2] as u32, q[3] as u32];
+        let words = [
+            (a & 0x00ff_ffff) | (b << 24),
+            ((b >> 8) & 0xffff) | (c << 16),
+            ((c >> 16) & 0xff) | (d << 8),
+        ];
+        o[0..4].copy_from_slice(&words[0].to_le_bytes());
+        o[4..8].copy_from_slice(&words[1].to_le_bytes());
+        o[8..12].copy_from_slice(&words[2].to_le_bytes());
+    }
+    for (o, &q) in out
+        .into_remainder()
+        .chunks_exact_mut(3)
+        .zip(quads.remainder())
+    {
+        o.copy_from_slice(&q.to_le_bytes()[..3]);
     }
 }
 
@@ -137,7 +214,12 @@ pub struct AtomicWavWriter {
     sync_handle: File,
     format: OutputFormat,
     channels: usize,
-    dither: Xorshift64,
+    dither: TpdfDither,
+    /// One block's dither values, interleaved as the samples are.
+    noise: Vec<f64>,
+    /// One block's samples interleaved, and quantised.
+    interleaved: Vec<f32>,
+    ints: Vec<i32>,
     clipped: u64,
     frames: u64,
 }
@@ -220,7 +302,10 @@ impl AtomicWavWriter {
             sync_handle,
             format,
             channels,
-            dither: Xorshift64::new(DITHER_SEED),
+            dither: TpdfDither::new(DITHER_SEED),
+            noise: Vec::new(),
+            interleaved: Vec::new(),
+            ints: Vec::new(),
             clipped: 0,
             frames: 0,
         })
@@ -298,42 +383,56 @@ impl AtomicWavWriter {
                 let width = bits as usize / 8;
                 let scale = (1i64 << (bits - 1)) as f64;
                 let (lo, hi) = (-scale, scale - 1.0);
-                // Adding and taking away 1.5 * 2^52 rounds an f64 of magnitude under 2^51 to
-                // the nearest integer (ties to even) without a call into libm.
+                // Adding 1.5 * 2^52 rounds an f64 of magnitude under 2^51 to the nearest
+                // integer (ties to even), without a call into libm.
                 const ROUND: f64 = 6_755_399_441_055_744.0;
-                let mut dither = self.dither.clone();
-                let mut clipped = 0u64;
-                let mut quantise = |x: f32| {
-                    let q = ((x as f64 * scale + dither.tpdf()) + ROUND) - ROUND;
-                    clipped += u64::from(q > hi || q < lo);
-                    // A NaN stays NaN through `clamp` and converts to 0.
-                    q.clamp(lo, hi) as i32
-                };
-                bytes.resize(frames * self.channels * width, 0);
-                match (width, channels) {
-                    (3, [l, r]) => {
-                        for ((o, &a), &b) in bytes.chunks_exact_mut(6).zip(*l).zip(*r) {
-                            let (a, b) = (quantise(a).to_le_bytes(), quantise(b).to_le_bytes());
-                            o.copy_from_slice(&[a[0], a[1], a[2], b[0], b[1], b[2]]);
-                        }
-                    }
-                    (2, [l, r]) => {
-                        for ((o, &a), &b) in bytes.chunks_exact_mut(4).zip(*l).zip(*r) {
-                            let (a, b) = (quantise(a).to_le_bytes(), quantise(b).to_le_bytes());
-                            o.copy_from_slice(&[a[0], a[1], b[0], b[1]]);
+                let total = frames * self.channels;
+                let noise = &mut self.noise;
+                noise.resize(total, 0.0);
+                self.dither.fill(noise);
+                // Three simple passes the compiler vectorises: interleave, quantise, pack.
+                let samples = &mut self.interleaved;
+                samples.resize(total, 0.0);
+                match channels {
+                    [m] => samples.copy_from_slice(m),
+                    [l, r] => {
+                        for ((o, &a), &b) in samples.chunks_exact_mut(2).zip(*l).zip(*r) {
+                            o[0] = a;
+                            o[1] = b;
                         }
                     }
                     _ => {
-                        let mut o = bytes.chunks_exact_mut(width);
-                        for i in 0..frames {
-                            for ch in channels {
-                                let v = quantise(ch[i]).to_le_bytes();
-                                o.next().expect("sized above").copy_from_slice(&v[..width]);
+                        for (c, ch) in channels.iter().enumerate() {
+                            for (o, &x) in
+                                samples.iter_mut().skip(c).step_by(channels.len()).zip(*ch)
+                            {
+                                *o = x;
                             }
                         }
                     }
                 }
-                self.dither = dither;
+                let ints = &mut self.ints;
+                ints.resize(total, 0);
+                let (lo, hi) = (lo as i32, hi as i32);
+                let mut clipped = 0u64;
+                for ((q, &x), &d) in ints.iter_mut().zip(samples.iter()).zip(noise.iter()) {
+                    // A NaN is written as silence.
+                    let x = if x.is_nan() { 0.0 } else { x };
+                    // Within the i32 range, `ROUND` leaves the rounded integer in the low 32
+                    // bits of the sum, in two's complement.
+                    let v = (x as f64 * scale + d).clamp(-2_147_483_648.0, 2_147_483_647.0);
+                    let n = (v + ROUND).to_bits() as i32;
+                    clipped += u64::from((n > hi) | (n < lo));
+                    *q = n.clamp(lo, hi);
+                }
+                if width == 3 {
+                    pack_24(ints, bytes);
+                } else {
+                    bytes.resize(total * 2, 0);
+                    for (o, &q) in bytes.chunks_exact_mut(2).zip(ints.iter()) {
+                        o.copy_from_slice(&(q as i16).to_le_bytes());
+                    }
+                }
                 self.clipped += clipped;
             }
         }
@@ -537,6 +636,51 @@ mod tests {
         }
     }
 
+    /// Every written integer is `x * 2^(bits - 1)` plus the dither, rounded half to even and
+    /// clamped: checked against `f64::round_ties_even` with the same dither sequence, for odd
+    /// block lengths, mono and stereo, NaN (written as silence, dithered) and infinities
+    /// (full scale).
+    #[test]
+    fn quantiser_rounds_dithered_samples_to_the_nearest_integer() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = 5_001;
+        let mut x = ramp(n, 3);
+        x[10] = f32::NAN;
+        x[11] = f32::INFINITY;
+        x[12] = f32::NEG_INFINITY;
+        x[13] = 1.5;
+        for fmt in [OutputFormat::Wav16, OutputFormat::Wav24] {
+            for channels in [1usize, 2] {
+                let p = dir.path().join(format!("{fmt}-{channels}.wav"));
+                let mut w = AtomicWavWriter::create(&p, 48_000, channels, fmt, false).unwrap();
+                let y: Vec<f32> = x.iter().map(|v| -0.5 * v).collect();
+                let planes: Vec<&[f32]> = [&x[..], &y[..]][..channels].to_vec();
+                for (a, b) in [(0, 1_000), (1_000, 1_003), (1_003, n)] {
+                    let block: Vec<&[f32]> = planes.iter().map(|c| &c[a..b]).collect();
+                    w.write(&block).unwrap();
+                }
+                w.finish().unwrap();
+                let got: Vec<i32> = hound::WavReader::open(&p)
+                    .unwrap()
+                    .samples::<i32>()
+                    .map(|s| s.unwrap())
+                    .collect();
+                let mut dither = vec![0.0f64; n * channels];
+                TpdfDither::new(DITHER_SEED).fill(&mut dither);
+                let scale = (1i64 << (fmt.bits() - 1)) as f64;
+                for (j, (&g, &d)) in got.iter().zip(&dither).enumerate() {
+                    let v = planes[j % channels][j / channels];
+                    let v = if v.is_nan() { 0.0 } else { v };
+                    let want = (v as f64 * scale + d)
+                        .round_ties_even()
+                        .clamp(-scale, scale - 1.0) as i32;
+                    assert_eq!(g, want, "{fmt} {channels} ch, sample {j}: {v}");
+                }
+                assert_eq!(got.len(), n * channels);
+            }
+        }
+    }
+
     #[test]
     fn clipping_to_integer_range_is_counted() {
         let dir = tempfile::tempdir().unwrap();
@@ -630,11 +774,35 @@ mod tests {
     }
 
     #[test]
+    fn packing_24_bits_matches_three_bytes_per_sample() {
+        let values = [
+            0, 1, -1, 8_388_607, -8_388_608, 0x12_3456, -0x65_4321, 255, -256,
+        ];
+        for n in 0..=values.len() {
+            let ints = &values[..n];
+            let mut packed = Vec::new();
+            pack_24(ints, &mut packed);
+            let want: Vec<u8> = ints
+                .iter()
+                .flat_map(|q| q.to_le_bytes()[..3].to_vec())
+                .collect();
+            assert_eq!(packed, want, "{n} samples");
+        }
+    }
+
+    #[test]
     fn tpdf_dither_statistics() {
         // The dither itself: mean 0, variance 1/6 LSB², peak below 1 LSB.
-        let mut rng = Xorshift64::new(1);
         let n = 200_000;
-        let d: Vec<f64> = (0..n).map(|_| rng.tpdf()).collect();
+        let mut d = vec![0.0f64; n];
+        TpdfDither::new(1).fill(&mut d);
+        // The same sequence however it is split into blocks.
+        let mut split = vec![0.0f64; n];
+        let mut dither = TpdfDither::new(1);
+        for block in split.chunks_mut(4093) {
+            dither.fill(block);
+        }
+        assert_eq!(split, d);
         let mean = d.iter().sum::<f64>() / n as f64;
         let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
         assert!(mean.abs() < 0.01, "mean {mean}");
@@ -643,6 +811,12 @@ mod tests {
         // Triangular, not uniform: |d| < 0.5 holds 3/4 of the time.
         let inner = d.iter().filter(|x| x.abs() < 0.5).count() as f64 / n as f64;
         assert!((inner - 0.75).abs() < 0.01, "inner fraction {inner}");
+        // White: the interleaved generators are unrelated (no correlation at lags 1 to 8,
+        // including 4, where a lane meets itself).
+        for lag in 1..=8 {
+            let r = d.iter().zip(&d[lag..]).map(|(a, b)| a * b).sum::<f64>() / n as f64 / var;
+            assert!(r.abs() < 0.01, "lag {lag}: correlation {r}");
+        }
 
         // Silence written at 16 bits: samples are the rounded dither, so they
         // are in {-1, 0, 1} with mean 0 and variance 1/6 + 1/12 = 1/4 LSB².
