@@ -21,6 +21,7 @@
 //! [`Compressor::gain_curve`] exposes stages 1-4 on any detector signal (a sidechain) and
 //! [`apply_gain`] applies such a curve, so the multiband compressor and other units can reuse it.
 
+use super::dispatch::avx2_dispatch;
 use crate::dsp::sanitize;
 
 /// 20 log10(2): dB per unit of log2.
@@ -100,41 +101,6 @@ pub fn apply_gain(channels: &mut [&mut [f32]], gains: &[f32]) {
     for ch in channels.iter_mut() {
         multiply(ch, gains);
     }
-}
-
-/// True if the CPU supports AVX2 (detected at run time; the result is cached by `std`).
-pub fn has_avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx2")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
-/// Defines `$name`, which runs the `#[inline(always)]` kernel `$kernel` compiled with AVX2 when
-/// the CPU has it (detected at run time), else as built (SSE2 on x86_64). AVX2 is enabled without
-/// FMA, so only the vector width changes, never a rounding: both builds give identical output.
-macro_rules! avx2_dispatch {
-    ($(#[$m:meta])* $vis:vis fn $name:ident => $kernel:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)?;) => {
-        $(#[$m])*
-        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx2")]
-                unsafe fn avx2($($arg: $ty),*) $(-> $ret)? {
-                    $kernel($($arg),*)
-                }
-                if has_avx2() {
-                    // SAFETY: the CPU supports AVX2, checked just above.
-                    return unsafe { avx2($($arg),*) };
-                }
-            }
-            $kernel($($arg),*)
-        }
-    };
 }
 
 /// The vectorisable loops of the compressors, each written once as a kernel and run through

@@ -17,6 +17,7 @@ pub mod cascade;
 pub mod compressor;
 pub mod crossover;
 pub mod delay_line;
+pub mod dispatch;
 pub mod leveler;
 pub mod multiband;
 pub mod oversampler;

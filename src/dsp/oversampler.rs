@@ -19,6 +19,7 @@
 //! The design's symmetry halves the work (see `fold` below), and the three phases are computed
 //! together, 8 outputs at a time, so the inner loops are fixed-size and vectorise.
 
+use super::dispatch::avx2_dispatch;
 use super::sanitize;
 
 /// The oversampling factor.
@@ -182,47 +183,136 @@ impl Oversampler4x {
     }
 
     /// Computes, for outputs `i0..i0 + len` of history `x`, the folded sums of the symmetric
-    /// design into `out`: `S = y1 + y3`, `D = y1 − y3` and `y2` (see [`fold`]).
-    #[inline]
+    /// design into `out`: `S = y1 + y3`, `D = y1 − y3` and `y2` (see [`fold`]). Eight lanes of
+    /// SSE2 or AVX2, with identical results ([`avx2_dispatch`]).
     fn run_phases(sym: &Folded, x: &[f32], out: &mut [Vec<f32>; 3], i0: usize, len: usize) {
-        let mut i = i0;
-        let end = i0 + len;
-        while i + LANES <= end {
-            let mut acc = [[0.0f32; LANES]; 3];
-            for j in 0..HALF {
-                let lo: &[f32; LANES] = x[i + j..i + j + LANES].try_into().unwrap();
-                let hi: &[f32; LANES] = x[i + TAPS - 1 - j..i + TAPS - 1 - j + LANES]
-                    .try_into()
-                    .unwrap();
-                let (cs, cd, c2) = (sym[0][j], sym[1][j], sym[2][j]);
-                for l in 0..LANES {
-                    let sum = lo[l] + hi[l];
-                    let diff = lo[l] - hi[l];
-                    acc[0][l] += cs * sum;
-                    acc[1][l] += cd * diff;
-                    acc[2][l] += c2 * sum;
-                }
+        run_phases_dispatched(sym, x, out, i0, len)
+    }
+}
+
+avx2_dispatch! {
+    fn run_phases_dispatched => run_phases_kernel(
+        sym: &Folded, x: &[f32], out: &mut [Vec<f32>; 3], i0: usize, len: usize
+    );
+}
+
+#[inline(always)]
+fn run_phases_kernel(sym: &Folded, x: &[f32], out: &mut [Vec<f32>; 3], i0: usize, len: usize) {
+    let mut i = i0;
+    let end = i0 + len;
+    while i + LANES <= end {
+        let mut acc = [[0.0f32; LANES]; 3];
+        for j in 0..HALF {
+            let lo: &[f32; LANES] = x[i + j..i + j + LANES].try_into().unwrap();
+            let hi: &[f32; LANES] = x[i + TAPS - 1 - j..i + TAPS - 1 - j + LANES]
+                .try_into()
+                .unwrap();
+            let (cs, cd, c2) = (sym[0][j], sym[1][j], sym[2][j]);
+            for l in 0..LANES {
+                let sum = lo[l] + hi[l];
+                let diff = lo[l] - hi[l];
+                acc[0][l] += cs * sum;
+                acc[1][l] += cd * diff;
+                acc[2][l] += c2 * sum;
             }
-            for (o, a) in out.iter_mut().zip(acc.iter()) {
-                o[i..i + LANES].copy_from_slice(a);
-            }
-            i += LANES;
         }
-        while i < end {
-            let mut acc = [0.0f32; 3];
-            for j in 0..HALF {
-                let (lo, hi) = (x[i + j], x[i + TAPS - 1 - j]);
-                acc[0] += sym[0][j] * (lo + hi);
-                acc[1] += sym[1][j] * (lo - hi);
-                acc[2] += sym[2][j] * (lo + hi);
-            }
-            for (o, a) in out.iter_mut().zip(acc) {
-                o[i] = a;
-            }
-            i += 1;
+        for (o, a) in out.iter_mut().zip(acc.iter()) {
+            o[i..i + LANES].copy_from_slice(a);
+        }
+        i += LANES;
+    }
+    while i < end {
+        let mut acc = [0.0f32; 3];
+        for j in 0..HALF {
+            let (lo, hi) = (x[i + j], x[i + TAPS - 1 - j]);
+            acc[0] += sym[0][j] * (lo + hi);
+            acc[1] += sym[1][j] * (lo - hi);
+            acc[2] += sym[2][j] * (lo + hi);
+        }
+        for (o, a) in out.iter_mut().zip(acc) {
+            o[i] = a;
+        }
+        i += 1;
+    }
+}
+
+/// The larger of two finite values, as one `max` instruction (`f32::max` also orders NaNs,
+/// which costs a compare and a blend and keeps a fold from vectorising).
+#[inline(always)]
+fn larger(a: f32, b: f32) -> f32 {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+/// The largest magnitude in `x`, eight lanes at a time.
+#[inline(always)]
+fn max_abs(x: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let rest = chunks
+        .remainder()
+        .iter()
+        .fold(0.0f32, |a, v| larger(a, v.abs()));
+    for c in chunks {
+        for (a, v) in acc.iter_mut().zip(c) {
+            *a = larger(*a, v.abs());
         }
     }
+    acc.iter().fold(rest, |a, &v| larger(a, v))
+}
 
+avx2_dispatch! {
+    fn envelope_dispatched => envelope_kernel(
+        sym: &Folded, h: &[f32], phases: &mut [Vec<f32>; 3], pk: &mut [f32], l1: f32,
+        skip_below: f32
+    );
+}
+
+/// Raises `pk` to the peak envelope of one channel's history `h` (see
+/// [`Oversampler4x::peak_envelope`]); the history holds `TAPS - 1 + pk.len()` samples, all
+/// finite.
+#[inline(always)]
+fn envelope_kernel(
+    sym: &Folded,
+    h: &[f32],
+    phases: &mut [Vec<f32>; 3],
+    pk: &mut [f32],
+    l1: f32,
+    skip_below: f32,
+) {
+    let n = pk.len();
+    let mut i0 = 0;
+    while i0 < n {
+        let m = (n - i0).min(SKIP_CHUNK);
+        let reach = max_abs(&h[i0..i0 + m + TAPS - 1]);
+        let dst = &mut pk[i0..i0 + m];
+        let x0 = &h[i0 + TAPS - 1 - GROUP_DELAY..i0 + TAPS - 1 - GROUP_DELAY + m];
+        if reach * l1 < skip_below {
+            for (d, x) in dst.iter_mut().zip(x0) {
+                *d = larger(*d, x.abs());
+            }
+        } else {
+            run_phases_kernel(sym, h, phases, i0, m);
+            let [sum, diff, y2] = &*phases;
+            for ((((d, x), s), df), y2) in dst
+                .iter_mut()
+                .zip(x0)
+                .zip(&sum[i0..i0 + m])
+                .zip(&diff[i0..i0 + m])
+                .zip(&y2[i0..i0 + m])
+            {
+                let y13 = 0.5 * (s.abs() + df.abs());
+                *d = larger(larger(larger(*d, x.abs()), y2.abs()), y13);
+            }
+        }
+        i0 += m;
+    }
+}
+
+impl Oversampler4x {
     /// Writes the 4x-upsampled signal: `out[c][4·i + p]` is channel `c` at time
     /// `i − GROUP_DELAY + p/4`. Each `out[c]` must hold `4 · input[c].len()` samples.
     pub fn upsample(&mut self, input: &[&[f32]], out: &mut [&mut [f32]]) {
@@ -267,34 +357,7 @@ impl Oversampler4x {
             let pk = &mut peak[start..start + n];
             pk.fill(0.0);
             for h in self.hist.iter().take(input.len()) {
-                let mut i0 = 0;
-                while i0 < n {
-                    let m = (n - i0).min(SKIP_CHUNK);
-                    let reach = h[i0..i0 + m + TAPS - 1]
-                        .iter()
-                        .fold(0.0f32, |a, x| a.max(x.abs()));
-                    let dst = &mut pk[i0..i0 + m];
-                    let x0 = &h[i0 + TAPS - 1 - GROUP_DELAY..i0 + TAPS - 1 - GROUP_DELAY + m];
-                    if reach * self.l1 < skip_below {
-                        for (d, x) in dst.iter_mut().zip(x0) {
-                            *d = d.max(x.abs());
-                        }
-                    } else {
-                        Self::run_phases(&self.sym, h, &mut self.phases, i0, m);
-                        let [sum, diff, y2] = &self.phases;
-                        for ((((d, x), s), df), y2) in dst
-                            .iter_mut()
-                            .zip(x0)
-                            .zip(&sum[i0..i0 + m])
-                            .zip(&diff[i0..i0 + m])
-                            .zip(&y2[i0..i0 + m])
-                        {
-                            let y13 = 0.5 * (s.abs() + df.abs());
-                            *d = d.max(x.abs()).max(y2.abs()).max(y13);
-                        }
-                    }
-                    i0 += m;
-                }
+                envelope_dispatched(&self.sym, h, &mut self.phases, pk, self.l1, skip_below);
             }
             self.shift(n);
             start += n;
