@@ -30,7 +30,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Result};
-use symphonia::core::audio::{AudioBuffer, Signal, SignalSpec};
+use symphonia::core::audio::{AudioBuffer, AudioBufferRef, Signal, SignalSpec};
 use symphonia::core::codecs::{
     CodecType, Decoder, DecoderOptions, CODEC_TYPE_MP1, CODEC_TYPE_MP2, CODEC_TYPE_MP3,
     CODEC_TYPE_VORBIS,
@@ -339,14 +339,18 @@ impl AudioReader {
             if self.pending.capacity() != decoded.capacity() || *self.pending.spec() != spec {
                 self.pending = decoded.make_equivalent::<f32>();
             }
+            // Only floating-point sources can hold NaN or infinity.
+            let float = matches!(decoded, AudioBufferRef::F32(_) | AudioBufferRef::F64(_));
             decoded.convert(&mut self.pending);
             self.pending_pos = 0;
             self.frames_produced += self.pending.frames() as u64;
-            for c in 0..spec.channels.count() {
-                for s in self.pending.chan_mut(c) {
-                    if !s.is_finite() {
-                        *s = 0.0;
-                        self.nonfinite += 1;
+            if float {
+                for c in 0..spec.channels.count() {
+                    for s in self.pending.chan_mut(c) {
+                        if !s.is_finite() {
+                            *s = 0.0;
+                            self.nonfinite += 1;
+                        }
                     }
                 }
             }

@@ -25,7 +25,7 @@ use super::rhythm::Rhythm;
 use super::spectrum::{density_db, tilt_db_per_oct, Spectrum, RANGES};
 use super::stereo_image::StereoImage;
 use super::targets::{derive, Measured, Motion, RateLimits, Targets};
-use super::{one_pole, power_to_db};
+use super::{lanes, one_pole, power_to_db};
 use crate::dsp::MAX_CHANNELS;
 
 /// Short-term loudness under which the targets freeze as a quiet passage, LUFS.
@@ -214,14 +214,11 @@ impl Analyzer {
         // Spectrum of the mid signal (L+R)/2 over the last fft_size samples.
         self.mono.copy_within(hop.., 0);
         let start = self.mono.len() - hop;
-        let mut peak = 0.0f32;
-        let mut ms = 0.0f32;
-        for (i, (l, r)) in left.iter().zip(right).enumerate() {
-            self.mono[start + i] = 0.5 * (l + r);
-            peak = peak.max(l.abs()).max(r.abs());
-            ms += l * l + r * r;
+        for ((m, l), r) in self.mono[start..].iter_mut().zip(left).zip(right) {
+            *m = 0.5 * (l + r);
         }
-        ms /= (2 * hop) as f32;
+        let peak = lanes::max_abs(left).max(lanes::max_abs(right));
+        let ms = (lanes::dot(left, left) + lanes::dot(right, right)) / (2 * hop) as f32;
         self.spectrum.process(&self.mono, active);
         self.stereo.process(left, right, active);
         let onset = self.rhythm.push(self.spectrum.frame.flux);

@@ -1,4 +1,4 @@
-//! Sums over long slices with eight independent accumulators. A plain `iter().sum()` of `f32`
+//! Sums (and maxima) over long slices with eight independent accumulators. A plain `iter().sum()` of `f32`
 //! is one serial chain of additions (floating-point addition is not associative, so the
 //! compiler keeps the order); eight partial sums fit one vector register and run eight times
 //! as wide. The result differs from the serial sum only by rounding.
@@ -41,6 +41,25 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     total(acc) + rest
 }
 
+/// The largest magnitude in `x` (0 for an empty slice; NaNs are passed over).
+#[inline]
+pub fn max_abs(x: &[f32]) -> f32 {
+    // `a > b` rather than `f32::max`: one vector instruction per lane, no NaN ordering.
+    let larger = |a: f32, b: f32| if b > a { b } else { a };
+    let mut acc = [0.0f32; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let rest = chunks
+        .remainder()
+        .iter()
+        .fold(0.0f32, |a, v| larger(a, v.abs()));
+    for c in chunks {
+        for (a, v) in acc.iter_mut().zip(c) {
+            *a = larger(*a, v.abs());
+        }
+    }
+    acc.iter().fold(rest, |a, &v| larger(a, v))
+}
+
 /// The sum of the partial sums, pairwise.
 #[inline]
 pub fn total(acc: [f32; LANES]) -> f32 {
@@ -69,6 +88,8 @@ mod tests {
                 .sum();
             assert!((sum(&a[..n]) as f64 - s).abs() < 1e-5, "sum {n}");
             assert!((dot(&a[..n], &b) as f64 - d).abs() < 1e-5, "dot {n}");
+            let m = a[..n].iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            assert_eq!(max_abs(&a[..n]), m, "max {n}");
         }
     }
 }

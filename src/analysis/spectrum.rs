@@ -373,8 +373,8 @@ impl Spectrum {
         }
         let mut len = n - 1;
         for step in [2, 4, 8] {
-            for k in 0..len - step {
-                b[k] = a[k] + a[k + step];
+            for ((d, x), y) in b[..len - step].iter_mut().zip(&a[..len]).zip(&a[step..len]) {
+                *d = x + y;
             }
             len -= step;
             std::mem::swap(a, b);

@@ -39,12 +39,9 @@ impl StereoImage {
         if !active {
             return;
         }
-        let (mut ll, mut rr, mut lr) = (0.0f32, 0.0f32, 0.0f32);
-        for (&l, &r) in left.iter().zip(right) {
-            ll += l * l;
-            rr += r * r;
-            lr += l * r;
-        }
+        let ll = super::lanes::dot(left, left);
+        let rr = super::lanes::dot(right, right);
+        let lr = super::lanes::dot(left, right);
         let n = left.len().max(1) as f32;
         self.count = self.count.saturating_add(1);
         let a = self.a.max(1.0 / self.count as f32);
