@@ -476,20 +476,6 @@ fn tonal_peak(left: f32, centre: f32, right: f32, window: f32) -> f32 {
     }
 }
 
-/// `log2(x)` for positive normal `x`, accurate to about 2e-5: the exponent from the bits plus
-/// the atanh series of the mantissa `m` in [1, 2), `log2 m = (2 / ln 2)(t + t^3/3 + t^5/5 +
-/// t^7/7)` with `t = (m - 1)/(m + 1)` <= 1/3. Used where a per-bin `ln` would dominate the cost.
-#[inline]
-pub fn fast_log2(x: f32) -> f32 {
-    let bits = x.to_bits();
-    let e = ((bits >> 23) & 0xff) as i32 - 127;
-    let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
-    let t = (m - 1.0) / (m + 1.0);
-    let t2 = t * t;
-    let series = t * (1.0 + t2 * (1.0 / 3.0 + t2 * (0.2 + t2 * (1.0 / 7.0))));
-    e as f32 + series * (2.0 / std::f32::consts::LN_2)
-}
-
 /// Pearson correlation of two chroma vectors (0 when either is flat or empty): high when the
 /// same pitch classes dominate consecutive frames, near 0 for noise.
 pub fn chroma_correlation(a: &[f32; 12], b: &[f32; 12]) -> f32 {
@@ -616,14 +602,6 @@ mod tests {
                     f.tonal_ratio
                 );
             }
-        }
-    }
-
-    #[test]
-    fn fast_log2_is_accurate() {
-        for i in 1..2000 {
-            let x = i as f32 * 0.37e-3 * (i as f32).powi(2);
-            assert!((fast_log2(x) - x.log2()).abs() < 5.0e-5, "{x}");
         }
     }
 
