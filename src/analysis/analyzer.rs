@@ -25,7 +25,8 @@ use super::rhythm::Rhythm;
 use super::spectrum::{density_db, tilt_db_per_oct, Spectrum, RANGES};
 use super::stereo_image::StereoImage;
 use super::targets::{derive, Measured, Motion, RateLimits, Targets};
-use super::{lanes, one_pole, power_to_db};
+use super::{one_pole, power_to_db};
+use crate::dsp::lanes;
 use crate::dsp::MAX_CHANNELS;
 
 /// Short-term loudness under which the targets freeze as a quiet passage, LUFS.

@@ -15,7 +15,6 @@ pub mod config;
 pub mod dynamics;
 pub mod fingerprint;
 pub mod gating;
-pub mod lanes;
 pub mod listener;
 pub mod loudness;
 pub mod presets;

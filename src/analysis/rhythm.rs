@@ -118,7 +118,7 @@ impl Rhythm {
             *v -= mean;
         }
         let x = &self.lin[..n];
-        let acf = |lag: usize| -> f32 { super::lanes::dot(&x[..n - lag], &x[lag..]) };
+        let acf = |lag: usize| -> f32 { crate::dsp::lanes::dot(&x[..n - lag], &x[lag..]) };
         let r0 = acf(0);
         if r0 <= 1.0e-9 {
             return;

@@ -20,8 +20,9 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
-use super::{lanes, one_pole, power_to_db};
+use super::{one_pole, power_to_db};
 use crate::dsp::bark::{self, BANDS, EDGES};
+use crate::dsp::lanes;
 
 /// Time constant of the fast band average, seconds.
 pub const FAST_TAU_S: f32 = 0.4;

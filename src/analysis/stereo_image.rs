@@ -39,9 +39,9 @@ impl StereoImage {
         if !active {
             return;
         }
-        let ll = super::lanes::dot(left, left);
-        let rr = super::lanes::dot(right, right);
-        let lr = super::lanes::dot(left, right);
+        let ll = crate::dsp::lanes::dot(left, left);
+        let rr = crate::dsp::lanes::dot(right, right);
+        let lr = crate::dsp::lanes::dot(left, right);
         let n = left.len().max(1) as f32;
         self.count = self.count.saturating_add(1);
         let a = self.a.max(1.0 / self.count as f32);

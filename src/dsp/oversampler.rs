@@ -20,6 +20,7 @@
 //! together, 8 outputs at a time, so the inner loops are fixed-size and vectorise.
 
 use super::dispatch::avx2_dispatch;
+use super::lanes;
 use super::sanitize;
 
 /// The oversampling factor.
@@ -236,34 +237,6 @@ fn run_phases_kernel(sym: &Folded, x: &[f32], out: &mut [Vec<f32>; 3], i0: usize
     }
 }
 
-/// The larger of two finite values, as one `max` instruction (`f32::max` also orders NaNs,
-/// which costs a compare and a blend and keeps a fold from vectorising).
-#[inline(always)]
-fn larger(a: f32, b: f32) -> f32 {
-    if a > b {
-        a
-    } else {
-        b
-    }
-}
-
-/// The largest magnitude in `x`, eight lanes at a time.
-#[inline(always)]
-fn max_abs(x: &[f32]) -> f32 {
-    let mut acc = [0.0f32; LANES];
-    let chunks = x.chunks_exact(LANES);
-    let rest = chunks
-        .remainder()
-        .iter()
-        .fold(0.0f32, |a, v| larger(a, v.abs()));
-    for c in chunks {
-        for (a, v) in acc.iter_mut().zip(c) {
-            *a = larger(*a, v.abs());
-        }
-    }
-    acc.iter().fold(rest, |a, &v| larger(a, v))
-}
-
 avx2_dispatch! {
     fn envelope_dispatched => envelope_kernel(
         sym: &Folded, h: &[f32], phases: &mut [Vec<f32>; 3], pk: &mut [f32], l1: f32,
@@ -287,12 +260,12 @@ fn envelope_kernel(
     let mut i0 = 0;
     while i0 < n {
         let m = (n - i0).min(SKIP_CHUNK);
-        let reach = max_abs(&h[i0..i0 + m + TAPS - 1]);
+        let reach = lanes::max_abs(&h[i0..i0 + m + TAPS - 1]);
         let dst = &mut pk[i0..i0 + m];
         let x0 = &h[i0 + TAPS - 1 - GROUP_DELAY..i0 + TAPS - 1 - GROUP_DELAY + m];
         if reach * l1 < skip_below {
             for (d, x) in dst.iter_mut().zip(x0) {
-                *d = larger(*d, x.abs());
+                *d = lanes::larger(*d, x.abs());
             }
         } else {
             run_phases_kernel(sym, h, phases, i0, m);
@@ -305,7 +278,7 @@ fn envelope_kernel(
                 .zip(&y2[i0..i0 + m])
             {
                 let y13 = 0.5 * (s.abs() + df.abs());
-                *d = larger(larger(larger(*d, x.abs()), y2.abs()), y13);
+                *d = lanes::larger(lanes::larger(lanes::larger(*d, x.abs()), y2.abs()), y13);
             }
         }
         i0 += m;

@@ -1,13 +1,14 @@
-//! Sums (and maxima) over long slices with eight independent accumulators. A plain `iter().sum()` of `f32`
-//! is one serial chain of additions (floating-point addition is not associative, so the
+//! Sums (and maxima) over long slices with eight independent accumulators. A plain
+//! `iter().sum()` of `f32` is one serial chain of additions (floating-point addition is not associative, so the
 //! compiler keeps the order); eight partial sums fit one vector register and run eight times
-//! as wide. The result differs from the serial sum only by rounding.
+//! as wide. The result differs from the serial sum only by rounding. Always inlined, so a kernel
+//! compiled with AVX2 ([`super::dispatch`]) runs them at its width.
 
 /// Number of independent partial sums.
 pub const LANES: usize = 8;
 
 /// The sum of `x`.
-#[inline]
+#[inline(always)]
 pub fn sum(x: &[f32]) -> f32 {
     let mut acc = [0.0f32; LANES];
     let chunks = x.chunks_exact(LANES);
@@ -21,7 +22,7 @@ pub fn sum(x: &[f32]) -> f32 {
 }
 
 /// The dot product of `a` and `b` over their common length.
-#[inline]
+#[inline(always)]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
@@ -41,11 +42,20 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     total(acc) + rest
 }
 
+/// The larger of `a` and `b`, keeping `a` when `b` is NaN: one `max` instruction, where
+/// `f32::max` also orders NaNs, which costs a compare and a blend and keeps a fold serial.
+#[inline(always)]
+pub fn larger(a: f32, b: f32) -> f32 {
+    if b > a {
+        b
+    } else {
+        a
+    }
+}
+
 /// The largest magnitude in `x` (0 for an empty slice; NaNs are passed over).
-#[inline]
+#[inline(always)]
 pub fn max_abs(x: &[f32]) -> f32 {
-    // `a > b` rather than `f32::max`: one vector instruction per lane, no NaN ordering.
-    let larger = |a: f32, b: f32| if b > a { b } else { a };
     let mut acc = [0.0f32; LANES];
     let chunks = x.chunks_exact(LANES);
     let rest = chunks
@@ -61,7 +71,7 @@ pub fn max_abs(x: &[f32]) -> f32 {
 }
 
 /// The sum of the partial sums, pairwise.
-#[inline]
+#[inline(always)]
 pub fn total(acc: [f32; LANES]) -> f32 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
