@@ -24,7 +24,7 @@ use super::reference::ReferenceProfile;
 use super::rhythm::Rhythm;
 use super::spectrum::{density_db, tilt_db_per_oct, Spectrum, RANGES};
 use super::stereo_image::StereoImage;
-use super::targets::{derive, Measured, Motion, RateLimits, Targets};
+use super::targets::{derive, Measured, Motion, RateLimits, Targets, MIN_GATED_SECONDS};
 use super::{one_pole, power_to_db};
 use crate::dsp::lanes;
 use crate::dsp::MAX_CHANNELS;
@@ -33,12 +33,20 @@ use crate::dsp::MAX_CHANNELS;
 pub const QUIET_GATE_LUFS: f32 = -50.0;
 /// A passage this many LU under the programme loudness also freezes the targets.
 pub const RELATIVE_QUIET_LU: f32 = 20.0;
+/// Short-term loudness this far under the programme loudness does not count in its average, LU
+/// (BS.1770's relative gate).
+pub const RELATIVE_GATE_LU: f32 = 10.0;
+/// Short-term loudness this far above the programme loudness raises the programme to this far
+/// under it at once, LU (a short-term reading rarely sits more than 3-4 LU above a song's
+/// integrated loudness).
+pub const JUMP_LU: f32 = 4.0;
+/// With nothing heard the leveler boosts at most this much, dB; the limit opens linearly to
+/// the full range as confidence grows. A quiet intro is not yet the programme.
+pub const EARLY_BOOST_DB: f32 = 6.0;
 /// Time constant of the continuous programme-loudness average, seconds.
 pub const PROGRAMME_TAU_S: f32 = 30.0;
 /// Time constant with which the robust peak envelope decays toward lower block peaks, seconds.
 pub const PEAK_RELEASE_TAU_S: f32 = 20.0;
-/// Tolerance under which learn mode considers the targets converged (dB / ratio / width units).
-pub const LEARN_TOLERANCE: f32 = 0.1;
 
 /// Hop size in samples for a sample rate.
 pub fn hop_for(sample_rate: f32) -> usize {
@@ -80,6 +88,11 @@ pub struct Analyzer {
     gated_hops: u64,
     hops_seen: u64,
     targets: Targets,
+    /// What Learn learned in this pass, refreshed every hop while learning.
+    learned: Option<Targets>,
+    /// What an earlier pass learned (a previous activation at another rate, a reloaded
+    /// project): held by Hold until this pass has learned something of its own.
+    prior: Option<Targets>,
 }
 
 impl Analyzer {
@@ -119,6 +132,8 @@ impl Analyzer {
             gated_hops: 0,
             hops_seen: 0,
             targets: Targets::neutral(),
+            learned: None,
+            prior: None,
         }
     }
 
@@ -135,13 +150,65 @@ impl Analyzer {
         self.hop
     }
 
-    /// Sets the user's choices. Leaving learn mode unlocks.
+    /// Sets the user's choices.
+    ///
+    /// - Entering Learn starts a fresh pass: every measurement is cleared and from then on
+    ///   averaged over everything heard (plain means, integrated loudness), as the command's
+    ///   pass 1 does over a whole file. Learn never locks early: it keeps learning until Hold.
+    /// - Entering Hold from Learn holds the learned targets: the rules applied once to the whole
+    ///   pass's measurements, without the glide that was still under way (so they equal the
+    ///   command's held targets for the same audio). From Continuous, Hold keeps what plays.
     pub fn set_config(&mut self, config: AnalysisConfig) {
-        if config.analysis_mode != AnalysisMode::Learn {
-            self.targets.locked = false;
-        }
+        let was = self.config.analysis_mode;
+        let now = config.analysis_mode;
         self.config = config;
+        if was == now {
+            return;
+        }
+        match now {
+            AnalysisMode::Learn => self.reset_measurements(),
+            AnalysisMode::Hold if was == AnalysisMode::Learn => {
+                if let Some(learned) = self.learn_now().or(self.prior) {
+                    self.targets = learned;
+                }
+            }
+            _ => {}
+        }
+        if now == AnalysisMode::Hold {
+            self.targets.reasons.motion = Motion::Held;
+        }
+        let whole_pass = now != AnalysisMode::Continuous;
+        self.spectrum.set_whole_pass(whole_pass);
+        self.stereo.set_whole_pass(whole_pass);
+        self.dynamics.set_whole_pass(whole_pass);
     }
+
+    /// What Learn has learned so far, as Hold would hold it: the rules applied to the whole
+    /// pass's measurements, or, before [`MIN_GATED_SECONDS`] of music in this pass, what an
+    /// earlier pass learned (see [`Analyzer::set_prior`]).
+    pub fn learned(&self) -> Option<Targets> {
+        self.learned.or(self.prior)
+    }
+
+    /// What an earlier pass learned, kept for Hold until this pass learns something.
+    pub fn set_prior(&mut self, prior: Option<Targets>) {
+        self.prior = prior;
+    }
+
+    /// The rules applied to this pass's measurements as Hold would hold them: the command's
+    /// held targets after its pass 1.
+    fn learn_now(&self) -> Option<Targets> {
+        let m = self.measured();
+        if m.gated_seconds < MIN_GATED_SECONDS {
+            return None;
+        }
+        let mut config = self.config;
+        config.analysis_mode = AnalysisMode::Hold;
+        let mut t = derive(&m, &config, self.reference.as_ref());
+        t.reasons.motion = Motion::Held;
+        Some(t)
+    }
+
     /// The current choices.
     pub fn config(&self) -> AnalysisConfig {
         self.config
@@ -232,7 +299,17 @@ impl Analyzer {
         if active {
             self.gated_hops += 1;
         }
-        if active && window_full {
+        // The programme average leaves out what lies more than RELATIVE_GATE_LU under it, as
+        // BS.1770's integrated loudness does: quiet passages would otherwise pull it down and
+        // the leveler would push the loud ones over the target.
+        let above_gate = self.programme_n == 0 || short_term > programme - RELATIVE_GATE_LU;
+        // A section much louder than the programme so far (the body after a quiet intro)
+        // raises the programme at once: the leveler must not push the loud part by what the
+        // quiet one asked for while a long average slowly catches up.
+        if active && window_full && self.programme_n > 0 && short_term > programme + JUMP_LU {
+            self.programme_energy = 10f32.powf(0.1 * (short_term - JUMP_LU));
+        }
+        if active && window_full && above_gate {
             self.programme_n = self.programme_n.saturating_add(1);
             let a = self.programme_a.max(1.0 / self.programme_n as f32);
             self.programme_energy += a * (10f32.powf(0.1 * short_term) - self.programme_energy);
@@ -259,7 +336,8 @@ impl Analyzer {
 
     fn programme_lufs(&self) -> f32 {
         if self.programme_n == 0 {
-            -200.0
+            // Until the 3 s window is full, the gated loudness of what was heard.
+            self.loudness.integrated()
         } else {
             power_to_db(self.programme_energy)
         }
@@ -299,26 +377,32 @@ impl Analyzer {
         let cur = self.targets;
         let motion = if self.config.analysis_mode == AnalysisMode::Hold {
             Motion::Held
-        } else if cur.locked {
-            Motion::Locked
         } else if silent {
             Motion::FrozenSilence
         } else if !active {
             Motion::FrozenQuiet
+        } else if self.config.analysis_mode == AnalysisMode::Learn {
+            Motion::Learning
         } else {
             Motion::Following
         };
-        if motion == Motion::Following {
-            let raw = derive(&m, &self.config, self.reference.as_ref());
-            let mut next = self.limits.step(&cur, &raw, dt);
-            next.locked = self.config.analysis_mode == AnalysisMode::Learn
-                && raw.confidence >= 1.0
-                && RateLimits::converged(&next, &raw, LEARN_TOLERANCE);
-            next.reasons.motion = if next.locked {
-                Motion::Locked
-            } else {
-                Motion::Following
-            };
+        if self.config.analysis_mode == AnalysisMode::Learn {
+            if let Some(learned) = self.learn_now() {
+                self.learned = Some(learned);
+            }
+        }
+        if matches!(motion, Motion::Following | Motion::Learning) {
+            let mut raw = derive(&m, &self.config, self.reference.as_ref());
+            let boost_limit = EARLY_BOOST_DB + (24.0 - EARLY_BOOST_DB) * raw.confidence;
+            raw.leveler_gain_db = raw.leveler_gain_db.min(boost_limit);
+            // Fast while little has been heard, settling to the steady speeds as confidence
+            // grows (see `RateLimits::at_confidence`).
+            let limits = self
+                .limits
+                .at_confidence(cur.confidence.min(raw.confidence));
+            let mut next = limits.step(&cur, &raw, dt);
+            next.locked = false;
+            next.reasons.motion = motion;
             self.targets = next;
         } else {
             self.targets.measured = m;
@@ -340,9 +424,9 @@ impl Analyzer {
         self.targets.reasons.motion = Motion::Held;
     }
 
-    /// Unlocks learn mode so it converges again.
+    /// Starts learning afresh (clears the measurements, keeps the current targets playing).
     pub fn relearn(&mut self) {
-        self.targets.locked = false;
+        self.reset_measurements();
     }
 
     /// The 25-value fingerprint of what has been analysed.
@@ -389,6 +473,12 @@ impl Analyzer {
 
     /// Clears every measurement and returns the targets to neutral (keeps config and reference).
     pub fn reset(&mut self) {
+        self.reset_measurements();
+        self.targets = Targets::neutral();
+    }
+
+    /// Clears every measurement; the targets in force stay until the new ones move them.
+    fn reset_measurements(&mut self) {
         self.fill = 0;
         self.mono.fill(0.0);
         self.loudness.reset();
@@ -404,7 +494,8 @@ impl Analyzer {
         self.peak_env_db = -200.0;
         self.gated_hops = 0;
         self.hops_seen = 0;
-        self.targets = Targets::neutral();
+        self.targets.confidence = 0.0;
+        self.learned = None;
     }
 }
 
@@ -517,41 +608,126 @@ mod tests {
 
     #[test]
     fn targets_move_no_faster_than_the_rate_limits() {
-        let x = pink(7, 48_000 * 6, 0.05);
-        let a = run(&x, &x, 512, AnalysisConfig::default());
-        let t = a.targets();
-        // At most 6 s - 3 s (data gate) of motion at 1 dB/s.
-        assert!(
-            t.leveler_gain_db > 0.5 && t.leveler_gain_db <= 3.01,
-            "{}",
-            t.leveler_gain_db
-        );
+        // Far under the target: the leveler moves as fast as it may, each hop.
+        let x = pink(7, 48_000 * 20, 0.05);
+        let mut a = Analyzer::new(48_000.0, 2);
+        let limits = RateLimits::default();
+        let dt = a.hop() as f32 / 48_000.0;
+        let mut before = a.targets();
+        let mut fastest = 0.0f32;
+        for chunk in x.chunks(a.hop()) {
+            a.push(&[chunk, chunk]);
+            let after = a.targets();
+            let step = (after.leveler_gain_db - before.leveler_gain_db).abs();
+            let allowed = limits.at_confidence(before.confidence).leveler_db_per_s
+                * dt
+                * crate::analysis::targets::LEVELER_DOWN_FACTOR;
+            assert!(step <= allowed * 1.0001 + 1e-6, "{step} > {allowed}");
+            for (g, h) in after.eq_gains_db.iter().zip(&before.eq_gains_db) {
+                let allowed = limits.at_confidence(before.confidence).eq_db_per_s * dt;
+                assert!((g - h).abs() <= allowed * 1.0001 + 1e-6);
+            }
+            fastest = fastest.max(step / dt);
+            before = after;
+        }
+        // Fast while little has been heard, the steady speed once confident.
+        assert!(fastest > 5.0, "{fastest}");
+        assert_eq!(limits.at_confidence(1.0), limits);
+        assert!(before.leveler_gain_db > 15.0, "{}", before.leveler_gain_db);
     }
 
     #[test]
-    fn learn_mode_locks_and_hold_freezes() {
-        let x = pink(8, 48_000 * 40, 0.2);
+    fn learn_keeps_learning_the_whole_pass_and_hold_takes_what_it_learned() {
+        // A quiet intro, then a louder and brighter body: Learn must not lock on the intro.
+        let intro = lowpass(&pink(8, 48_000 * 8, 0.05), 48_000, 2_000.0, 2);
+        let body = white(9, 48_000 * 30, 0.2);
         let cfg = AnalysisConfig {
             analysis_mode: AnalysisMode::Learn,
             preset: Preset::Gentle,
             ..AnalysisConfig::default()
         };
-        let mut a = run(&x, &x, 4096, cfg);
+        let mut a = Analyzer::new(48_000.0, 2);
+        a.set_config(cfg);
+        a.push(&[&intro, &intro]);
+        let after_intro = a.learned().expect("learned from the intro");
+        a.push(&[&body, &body]);
         let t = a.targets();
-        assert!(t.locked, "{t:?}");
-        assert_eq!(t.reasons.motion, Motion::Locked);
-        // Louder material no longer moves a locked set.
-        let y: Vec<f32> = white(9, 48_000 * 5, 0.5);
-        a.push(&[&y, &y]);
-        assert_eq!(a.targets().eq_gains_db, t.eq_gains_db);
+        assert_eq!(t.reasons.motion, Motion::Learning);
+        assert!(!t.locked);
+        let learned = a.learned().unwrap();
+        assert!(
+            learned.leveler_gain_db < after_intro.leveler_gain_db - 6.0,
+            "the body did not count: {} then {}",
+            after_intro.leveler_gain_db,
+            learned.leveler_gain_db
+        );
+        // Integrated over the whole pass, like BS.1770 over the whole file.
+        let mut meter = LoudnessMeter::new(48_000, 2);
+        meter.add(&[&intro, &intro]);
+        meter.add(&[&body, &body]);
+        assert!((learned.measured.programme_lufs - meter.integrated()).abs() < 0.05);
+        // Hold takes the learned targets at once, not the glide still under way: exactly what
+        // the rules give on the whole pass's measurements.
         a.set_config(AnalysisConfig {
             analysis_mode: AnalysisMode::Hold,
             ..cfg
         });
-        assert!(!a.targets().locked);
+        let held = a.targets();
+        assert_eq!(held.reasons.motion, Motion::Held);
+        assert_eq!(held.eq_gains_db, learned.eq_gains_db);
+        assert_eq!(held.leveler_gain_db, learned.leveler_gain_db);
+        let hold_cfg = AnalysisConfig {
+            analysis_mode: AnalysisMode::Hold,
+            ..cfg
+        };
+        let direct = derive(&a.measured(), &hold_cfg, None);
+        assert_eq!(direct.leveler_gain_db, held.leveler_gain_db);
+        // Held targets do not move with more music.
+        let y = white(10, 48_000 * 5, 0.5);
         a.push(&[&y, &y]);
-        assert_eq!(a.targets().eq_gains_db, t.eq_gains_db);
-        assert_eq!(a.targets().reasons.motion, Motion::Held);
+        assert_eq!(a.targets().eq_gains_db, held.eq_gains_db);
+        assert_eq!(a.targets().leveler_gain_db, held.leveler_gain_db);
+        // Learning again starts a fresh pass.
+        a.set_config(cfg);
+        assert!(a.learned().is_none());
+
+        // The spectrum is the mean of every active frame: 15 s of a dull mix still weigh
+        // against the bright 15 s after them, where an 8 s one-pole has forgotten them.
+        let dull = lowpass(&pink(12, 48_000 * 15, 0.5), 48_000, 1_000.0, 4);
+        let bright = white(13, 48_000 * 15, 0.1);
+        let mut learn = Analyzer::new(48_000.0, 2);
+        learn.set_config(cfg);
+        let mut follow = Analyzer::new(48_000.0, 2);
+        for x in [&dull, &bright] {
+            learn.push(&[x, x]);
+            follow.push(&[x, x]);
+        }
+        let whole = learn.measured().band_levels_db;
+        let last = follow.measured().band_levels_db;
+        assert!(
+            whole[5] - whole[20] > last[5] - last[20] + 3.0,
+            "whole {whole:?} last {last:?}"
+        );
+    }
+
+    #[test]
+    fn a_cold_start_reaches_the_loudness_target_within_seconds() {
+        // Steady programme 7 dB under the target (a mix under a finished master): the leveler
+        // must get there within a few seconds (fast while confidence is low), then hold
+        // steady without overshoot.
+        let x = pink(11, 48_000 * 20, 0.25);
+        let mut a = Analyzer::new(48_000.0, 2);
+        let mut gains = Vec::new();
+        for chunk in x.chunks(4800) {
+            a.push(&[chunk, chunk]);
+            gains.push(a.targets().leveler_gain_db);
+        }
+        let goal = derive(&a.measured(), &AnalysisConfig::default(), None).leveler_gain_db;
+        assert!(goal > 5.0 && goal < EARLY_BOOST_DB + 2.0, "{goal}");
+        let at = |s: f32| gains[(s * 10.0) as usize - 1];
+        assert!((at(6.0) - goal).abs() < 1.0, "6 s: {} vs {goal}", at(6.0));
+        let max = gains.iter().cloned().fold(f32::MIN, f32::max);
+        assert!(max < goal + 1.0, "overshoot: {max} vs {goal}");
     }
 
     #[test]

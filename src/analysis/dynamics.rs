@@ -51,6 +51,8 @@ pub struct Dynamics {
     block_active: usize,
     hop_a: f32,
     block_a: f32,
+    /// Plain means over the whole pass instead of the one-poles (see [`Self::set_whole_pass`]).
+    whole_pass: bool,
     crest: MeanVar,
     peaks: MeanVar,
     loudness: MeanVar,
@@ -71,6 +73,7 @@ impl Dynamics {
             block_active: 0,
             hop_a: one_pole(1.0 / frame_rate, TAU_S),
             block_a: one_pole(hops_per_block as f32 / frame_rate, TAU_S),
+            whole_pass: false,
             crest: MeanVar::default(),
             peaks: MeanVar::default(),
             loudness: MeanVar::default(),
@@ -90,14 +93,20 @@ impl Dynamics {
         active: bool,
         onset: bool,
     ) {
+        // A coefficient of 0 makes every statistic a plain mean (see `MeanVar::add`).
+        let (hop_a, block_a) = if self.whole_pass {
+            (0.0, 0.0)
+        } else {
+            (self.hop_a, self.block_a)
+        };
         let silent = power_to_db(mean_square) < SILENCE_DB;
-        self.silence.add(if silent { 1.0 } else { 0.0 }, self.hop_a);
+        self.silence.add(if silent { 1.0 } else { 0.0 }, hop_a);
         if active {
             if let Some(st) = short_term {
-                self.loudness.add(st, self.hop_a);
+                self.loudness.add(st, hop_a);
             }
             self.onsets
-                .add(if onset { self.frame_rate } else { 0.0 }, self.hop_a);
+                .add(if onset { self.frame_rate } else { 0.0 }, hop_a);
             self.block_active += 1;
         }
         self.block_peak = self.block_peak.max(peak);
@@ -109,14 +118,19 @@ impl Dynamics {
             if 2 * self.block_active > self.hops_per_block && ms > 1.0e-12 && self.block_peak > 0.0
             {
                 let peak_db = crate::dsp::gain_to_db(self.block_peak);
-                self.crest.add(peak_db - power_to_db(ms), self.block_a);
-                self.peaks.add(peak_db, self.block_a);
+                self.crest.add(peak_db - power_to_db(ms), block_a);
+                self.peaks.add(peak_db, block_a);
             }
             self.hop_count = 0;
             self.block_peak = 0.0;
             self.block_ms = 0.0;
             self.block_active = 0;
         }
+    }
+
+    /// Averages over the whole pass (learning) instead of the last [`TAU_S`] seconds or so.
+    pub fn set_whole_pass(&mut self, whole_pass: bool) {
+        self.whole_pass = whole_pass;
     }
 
     /// Mean crest factor, dB (0 before the first active block).

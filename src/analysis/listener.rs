@@ -28,7 +28,13 @@ pub enum Listener {
 impl Listener {
     /// A listener on its own thread (realtime hosts).
     pub fn threaded(sample_rate: f32, channels: usize) -> std::io::Result<Self> {
-        let (thread, feeder, reader) = AnalysisThread::start(sample_rate, channels)?;
+        Self::threaded_with(Box::new(Analyzer::new(sample_rate, channels))).map_err(|(e, _)| e)
+    }
+
+    /// A listener on its own thread continuing `analyzer`. If no thread can be started, the
+    /// analyser comes back with the error, so nothing it learned is lost.
+    pub fn threaded_with(analyzer: Box<Analyzer>) -> Result<Self, (std::io::Error, Box<Analyzer>)> {
+        let (thread, feeder, reader) = AnalysisThread::start_with(analyzer)?;
         Ok(Self::Thread {
             thread,
             feeder,
@@ -39,6 +45,16 @@ impl Listener {
     /// A listener in the caller's thread at a fixed hop (offline bounces).
     pub fn inline(sample_rate: f32, channels: usize) -> Self {
         Self::Inline(Box::new(Analyzer::new(sample_rate, channels)))
+    }
+
+    /// The analyser with everything it heard (a thread is stopped and joined first); `None`
+    /// for fixed targets. For the next activation of the same plugin instance.
+    pub fn into_analyzer(self) -> Option<Box<Analyzer>> {
+        match self {
+            Self::Thread { mut thread, .. } => thread.finish(),
+            Self::Inline(a) => Some(a),
+            Self::Fixed(_) => None,
+        }
     }
 
     /// The analysis hop the caller must align its blocks to for determinism, if any.
@@ -92,6 +108,16 @@ impl Listener {
             Self::Thread { reader, .. } => reader.read(),
             Self::Inline(a) => a.targets(),
             Self::Fixed(t) => *t,
+        }
+    }
+
+    /// What Learn has learned so far (see [`Analyzer::learned`]); fixed targets count as
+    /// learned.
+    pub fn learned(&mut self) -> Option<Targets> {
+        match self {
+            Self::Thread { reader, .. } => reader.learned(),
+            Self::Inline(a) => a.learned(),
+            Self::Fixed(t) => Some(*t),
         }
     }
 

@@ -33,7 +33,7 @@ pub use config::{AnalysisConfig, AnalysisMode, MasteringMode, Preset};
 pub use fingerprint::Fingerprint;
 pub use listener::Listener;
 pub use reference::ReferenceProfile;
-pub use targets::{Measured, Targets};
+pub use targets::{Measured, Origin, Targets};
 pub use thread::{AnalysisThread, Feeder, TargetsReader};
 
 /// One-pole smoothing coefficient for a time constant `tau_s` when updated every `dt_s` seconds:

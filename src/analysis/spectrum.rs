@@ -102,6 +102,9 @@ pub struct Spectrum {
     desc_count: u32,
     fast_a: f32,
     slow_a: f32,
+    /// The slow band averages are plain means over every active frame (learning a whole pass)
+    /// instead of one-poles over [`SLOW_TAU_S`].
+    whole_pass: bool,
     slow_count: u32,
     prev_levels: [f32; BANDS],
     prev_chroma: [f32; 12],
@@ -210,6 +213,7 @@ impl Spectrum {
             scale: 2.0 / (fft_size as f32 * wsum),
             fast_a: one_pole(dt, FAST_TAU_S),
             slow_a: one_pole(dt, SLOW_TAU_S),
+            whole_pass: false,
             slow_count: 0,
             prev_levels: [-100.0; BANDS],
             prev_chroma: [0.0; 12],
@@ -275,7 +279,12 @@ impl Spectrum {
         if active && total > 1.0e-14 {
             // Cumulative mean until the one-pole takes over: fast start, same long-term weight.
             self.slow_count = self.slow_count.saturating_add(1);
-            let a = self.slow_a.max(1.0 / self.slow_count as f32);
+            let mean = 1.0 / self.slow_count as f32;
+            let a = if self.whole_pass {
+                mean
+            } else {
+                self.slow_a.max(mean)
+            };
             for b in 0..BANDS {
                 self.band_slow[b] += a * (f.band_power[b] - self.band_slow[b]);
             }
@@ -403,6 +412,12 @@ impl Spectrum {
     }
 
     /// Clears the averages.
+    /// Averages the band powers over the whole pass (plain means of every active frame) or,
+    /// when false, over the last [`SLOW_TAU_S`] seconds or so.
+    pub fn set_whole_pass(&mut self, whole_pass: bool) {
+        self.whole_pass = whole_pass;
+    }
+
     pub fn reset(&mut self) {
         self.band_fast = [0.0; BANDS];
         self.band_slow = [0.0; BANDS];

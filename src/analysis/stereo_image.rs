@@ -16,6 +16,8 @@ pub const TAU_S: f32 = 3.0;
 pub struct StereoImage {
     a: f32,
     count: u32,
+    /// Plain means over every active hop instead of the one-pole (see [`Self::set_whole_pass`]).
+    whole_pass: bool,
     ll: f32,
     rr: f32,
     lr: f32,
@@ -27,6 +29,7 @@ impl StereoImage {
         Self {
             a: one_pole(hop as f32 / sample_rate, TAU_S),
             count: 0,
+            whole_pass: false,
             ll: 0.0,
             rr: 0.0,
             lr: 0.0,
@@ -44,10 +47,20 @@ impl StereoImage {
         let lr = crate::dsp::lanes::dot(left, right);
         let n = left.len().max(1) as f32;
         self.count = self.count.saturating_add(1);
-        let a = self.a.max(1.0 / self.count as f32);
+        let mean = 1.0 / self.count as f32;
+        let a = if self.whole_pass {
+            mean
+        } else {
+            self.a.max(mean)
+        };
         self.ll += a * (ll / n - self.ll);
         self.rr += a * (rr / n - self.rr);
         self.lr += a * (lr / n - self.lr);
+    }
+
+    /// Averages over the whole pass (learning) instead of the last [`TAU_S`] seconds.
+    pub fn set_whole_pass(&mut self, whole_pass: bool) {
+        self.whole_pass = whole_pass;
     }
 
     /// Phase correlation -1..1 (1 when there is no signal yet).

@@ -164,8 +164,10 @@ pub enum Motion {
     FrozenQuiet,
     /// Hold mode.
     Held,
-    /// Learn mode has converged and locked.
+    /// Learn mode has converged and locked (states saved before Learn stopped locking).
     Locked,
+    /// Learn mode: following while integrating everything heard, until Hold.
+    Learning,
 }
 
 /// The reasons behind each setting.
@@ -208,6 +210,21 @@ pub struct Targets {
     pub confidence: f32,
     /// Learn mode has locked these targets.
     pub locked: bool,
+    /// Where held targets came from (states saved before it existed read as learned).
+    #[serde(default)]
+    pub origin: Origin,
+}
+
+/// Where a set of targets came from, for the editor and the report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Origin {
+    /// The analysis, listening to what the plugin played (Continuous, or Learn while playing).
+    #[default]
+    Listening,
+    /// The command's pass 1 over a whole file, run from the editor ("learn from a file").
+    File,
+    /// A preset written by `auralis learn` from a file.
+    Preset,
 }
 
 impl Targets {
@@ -231,6 +248,7 @@ impl Targets {
             },
             confidence: 0.0,
             locked: false,
+            origin: Origin::Listening,
         }
     }
 }
@@ -243,6 +261,10 @@ impl Default for Targets {
 
 /// Seconds of gated signal before any target moves.
 pub const MIN_GATED_SECONDS: f32 = 3.0;
+/// How many times faster the leveler may come down than rise.
+pub const LEVELER_DOWN_FACTOR: f32 = 3.0;
+/// How many times faster than the steady speeds the targets may move with nothing heard yet.
+pub const FAST_START: f32 = 10.0;
 /// Seconds of gated signal for full confidence.
 pub const FULL_CONFIDENCE_SECONDS: f32 = 15.0;
 
@@ -546,13 +568,27 @@ impl RateLimits {
             )
         };
         t.comp_ratio = toward(current.comp_ratio, raw.comp_ratio, self.ratio_per_s * dt);
-        t.leveler_gain_db = toward(
-            current.leveler_gain_db,
-            raw.leveler_gain_db,
-            self.leveler_db_per_s * dt,
-        );
+        // The leveler may come down faster than it rises: louder material arriving must not
+        // be pushed into the limiter for long; rising slowly keeps quiet passages from pumping.
+        let down = raw.leveler_gain_db < current.leveler_gain_db;
+        let speed = self.leveler_db_per_s * if down { LEVELER_DOWN_FACTOR } else { 1.0 };
+        t.leveler_gain_db = toward(current.leveler_gain_db, raw.leveler_gain_db, speed * dt);
         t.width = toward(current.width, raw.width, self.width_per_s * dt);
         t
+    }
+
+    /// The speeds at a confidence (0..1): [`FAST_START`] times faster with nothing heard, the
+    /// steady speeds at full confidence, in between linearly. A cold start is mastered within
+    /// seconds, and the targets settle as the measurements firm up.
+    pub fn at_confidence(&self, confidence: f32) -> Self {
+        let k = 1.0 + (FAST_START - 1.0) * (1.0 - confidence.clamp(0.0, 1.0));
+        Self {
+            eq_db_per_s: self.eq_db_per_s * k,
+            threshold_db_per_s: self.threshold_db_per_s * k,
+            ratio_per_s: self.ratio_per_s * k,
+            leveler_db_per_s: self.leveler_db_per_s * k,
+            width_per_s: self.width_per_s * k,
+        }
     }
 
     /// True when every setting of `a` is within `tol` (dB, or ratio/width units) of `b`.
@@ -685,6 +721,15 @@ mod tests {
         let lim = RateLimits::default();
         let t = lim.step(&Targets::neutral(), &raw, 0.5);
         assert_eq!(t.eq_gains_db[3], 0.5);
-        assert_eq!(t.leveler_gain_db, -0.5);
+        // Down faster than up.
+        assert_eq!(t.leveler_gain_db, -0.5 * LEVELER_DOWN_FACTOR);
+        raw.leveler_gain_db = 10.0;
+        assert_eq!(
+            lim.step(&Targets::neutral(), &raw, 0.5).leveler_gain_db,
+            0.5
+        );
+        // Ten times faster with nothing heard.
+        let cold = lim.at_confidence(0.0).step(&Targets::neutral(), &raw, 0.5);
+        assert!((cold.leveler_gain_db - 0.5 * FAST_START).abs() < 1e-5);
     }
 }

@@ -12,7 +12,7 @@
 //! [`POLL`] between drains and is woken by `stop`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -94,21 +94,43 @@ impl Feeder {
     }
 }
 
+/// What the analysis thread publishes after each drain.
+#[derive(Clone, Copy, Debug)]
+struct Published {
+    targets: Targets,
+    learned: Option<Targets>,
+}
+
+impl Published {
+    fn of(analyzer: &Analyzer) -> Self {
+        Self {
+            targets: analyzer.targets(),
+            learned: analyzer.learned(),
+        }
+    }
+}
+
 /// The audio thread's output end: the latest published targets.
 pub struct TargetsReader {
-    output: triple_buffer::Output<Targets>,
+    output: triple_buffer::Output<Published>,
 }
 
 impl TargetsReader {
     /// The latest targets (wait-free; call once per block).
     pub fn read(&mut self) -> Targets {
-        *self.output.read()
+        self.output.read().targets
+    }
+
+    /// What Learn has learned so far, as of the latest publication (see
+    /// [`Analyzer::learned`]).
+    pub fn learned(&mut self) -> Option<Targets> {
+        self.output.read().learned
     }
 }
 
 /// Owns the analysis thread.
 pub struct AnalysisThread {
-    handle: Option<JoinHandle<()>>,
+    handle: Option<JoinHandle<Box<Analyzer>>>,
     stop: Arc<AtomicBool>,
     control: triple_buffer::Input<Control>,
     state: Control,
@@ -122,14 +144,25 @@ impl AnalysisThread {
         sample_rate: f32,
         channels: usize,
     ) -> std::io::Result<(AnalysisThread, Feeder, TargetsReader)> {
-        let channels = channels.clamp(1, MAX_CHANNELS);
+        Self::start_with(Box::new(Analyzer::new(sample_rate, channels))).map_err(|(e, _)| e)
+    }
+
+    /// Starts a thread continuing `analyzer` (what an earlier activation learned, with its
+    /// choices and reference): its targets are the first ones read. [`AnalysisThread::stop`]
+    /// gives it back, and so does a failure to start the thread.
+    #[allow(clippy::type_complexity)]
+    pub fn start_with(
+        analyzer: Box<Analyzer>,
+    ) -> Result<(AnalysisThread, Feeder, TargetsReader), (std::io::Error, Box<Analyzer>)> {
+        let sample_rate = analyzer.sample_rate();
+        let channels = analyzer.channels();
         let capacity =
             ((sample_rate.max(8000.0) * RING_SECONDS) as usize).max(DRAIN_FRAMES) * channels;
         let (producer, mut consumer) = rtrb::RingBuffer::<f32>::new(capacity);
-        let (mut targets_in, targets_out) = triple_buffer::triple_buffer(&Targets::neutral());
+        let (mut targets_in, targets_out) = triple_buffer::triple_buffer(&Published::of(&analyzer));
         let state = Control {
-            config: AnalysisConfig::default(),
-            reference: None,
+            config: analyzer.config(),
+            reference: analyzer.reference(),
             resets: 0,
             relearns: 0,
             held: Targets::neutral(),
@@ -139,7 +172,11 @@ impl AnalysisThread {
         let stop = Arc::new(AtomicBool::new(false));
         let dropped = Arc::new(AtomicU64::new(0));
         let stop_flag = stop.clone();
-        let handle = std::thread::Builder::new()
+        // The analyser reaches the thread through a slot, so that a failed spawn (which drops
+        // the closure) does not take it along.
+        let slot = Arc::new(Mutex::new(Some(analyzer)));
+        let thread_slot = slot.clone();
+        let spawned = std::thread::Builder::new()
             .name("auralis-analysis".into())
             .spawn(move || {
                 LIVE_THREADS.fetch_add(1, Ordering::SeqCst);
@@ -150,11 +187,19 @@ impl AnalysisThread {
                     }
                 }
                 let _alive = Alive;
-                let mut analyzer = Analyzer::new(sample_rate, channels);
+                let mut analyzer = thread_slot
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take()
+                    .expect("the analyser is in its slot until the thread takes it");
+                drop(thread_slot);
                 let mut seen = state;
                 let mut planar: [Vec<f32>; MAX_CHANNELS] =
                     std::array::from_fn(|_| vec![0.0; DRAIN_FRAMES]);
-                while !stop_flag.load(Ordering::Acquire) {
+                loop {
+                    // Once stopped, what is left in the ring is still analysed, then the
+                    // analyser goes back to the owner (see `finish`).
+                    let stopping = stop_flag.load(Ordering::Acquire);
                     if control_out.update() {
                         let c = *control_out.output_buffer();
                         analyzer.set_config(c.config);
@@ -172,6 +217,9 @@ impl AnalysisThread {
                     }
                     let frames = (consumer.slots() / channels).min(DRAIN_FRAMES);
                     if frames == 0 {
+                        if stopping {
+                            break;
+                        }
                         std::thread::park_timeout(POLL);
                         continue;
                     }
@@ -188,9 +236,21 @@ impl AnalysisThread {
                     } else {
                         analyzer.push(&[&l[..frames]]);
                     }
-                    targets_in.write(analyzer.targets());
+                    targets_in.write(Published::of(&analyzer));
                 }
-            })?;
+                analyzer
+            });
+        let handle = match spawned {
+            Ok(handle) => handle,
+            Err(e) => {
+                let analyzer = slot
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take()
+                    .expect("a thread that never started left the analyser in its slot");
+                return Err((e, analyzer));
+            }
+        };
         Ok((
             AnalysisThread {
                 handle: Some(handle),
@@ -253,12 +313,16 @@ impl AnalysisThread {
 
     /// Stops and joins the thread. Returns true if it was running and exited cleanly.
     pub fn stop(&mut self) -> bool {
-        let Some(handle) = self.handle.take() else {
-            return false;
-        };
+        self.finish().is_some()
+    }
+
+    /// Stops and joins the thread, and gives back its analyser with everything it heard (what
+    /// is still in the ring is analysed first). `None` if it was stopped already or panicked.
+    pub fn finish(&mut self) -> Option<Box<Analyzer>> {
+        let handle = self.handle.take()?;
         self.stop.store(true, Ordering::Release);
         handle.thread().unpark();
-        handle.join().is_ok()
+        handle.join().ok()
     }
 }
 
