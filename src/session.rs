@@ -58,6 +58,17 @@ impl Session {
         &self.listener
     }
 
+    /// What Learn has learned so far (see [`crate::analysis::Analyzer::learned`]).
+    pub fn learned(&mut self) -> Option<Targets> {
+        self.listener.learned()
+    }
+
+    /// Ends the session and gives back its analyser with everything it heard, for the next
+    /// activation of the same plugin instance (`None` with fixed targets).
+    pub fn into_analyzer(self) -> Option<Box<crate::analysis::Analyzer>> {
+        self.listener.into_analyzer()
+    }
+
     /// Takes the user's controls; only a change reaches the analysis.
     pub fn set_controls(&mut self, controls: Controls) {
         if controls != self.controls {

@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use nice_plug::prelude::*;
 
-use crate::analysis::{AnalysisMode, Listener};
+use crate::analysis::targets::Motion;
+use crate::analysis::{AnalysisMode, Analyzer, Listener, Targets};
 use crate::editor::{self, AuralisEditor, MeterTap};
 use crate::session::Session;
 use params::AuralisParams;
@@ -24,6 +25,11 @@ pub struct Auralis {
     params: Arc<AuralisParams>,
     /// Built in `activate`, for the host's sample rate, channel count and process mode.
     session: Option<Session>,
+    /// The analysis between two activations: what it heard belongs to the plugin instance,
+    /// not to one activation (hosts re-activate around every offline export).
+    carried: Option<Box<Analyzer>>,
+    /// The last learned targets stored in the saved state.
+    learned_saved: Option<Targets>,
     /// Versions of the saved reference and held targets the session has taken in.
     seen_reference: u32,
     seen_held: u32,
@@ -41,6 +47,8 @@ impl Default for Auralis {
         Self {
             params: Arc::new(AuralisParams::default()),
             session: None,
+            carried: None,
+            learned_saved: None,
             seen_reference: 0,
             seen_held: 0,
             held_saved: false,
@@ -75,13 +83,48 @@ impl Auralis {
         }
     }
 
-    /// Keeps the saved held targets in step with the Analysis parameter: the targets in force
-    /// when Hold engaged are saved with the project; leaving Hold clears them.
-    fn save_held_targets(&mut self, holding: bool, session: &Session) {
+    /// Keeps the saved held targets in step with the Analysis parameter: the targets the
+    /// analysis holds once Hold engaged are saved with the project; leaving Hold clears them.
+    /// In Learn, what has been learned so far is saved too, so that Hold still finds it after
+    /// the project is reopened.
+    fn save_analysis_state(&mut self, mode: AnalysisMode, session: &mut Session) {
+        let holding = mode == AnalysisMode::Hold;
         if holding != self.held_saved {
-            let value = holding.then(|| *session.targets());
-            if self.params.held_targets.try_store_quietly(value) {
+            // Only targets the analysis confirms as held: right after Hold engages a
+            // threaded analysis may still publish the learning ones for a block or two.
+            let targets = *session.targets();
+            let value = holding.then_some(targets);
+            if (!holding || targets.reasons.motion == Motion::Held)
+                && self.params.held_targets.try_store_quietly(value)
+            {
                 self.held_saved = holding;
+            }
+        }
+        if mode == AnalysisMode::Learn {
+            let learned = session.learned();
+            if learned.is_some()
+                && learned != self.learned_saved
+                && self.params.learned_targets.try_store_quietly(learned)
+            {
+                self.learned_saved = learned;
+            }
+        }
+    }
+
+    /// The analysis for an activation at `sample_rate` with `channels`: the one the instance
+    /// carried from its last activation when the format is the same, else a new one that
+    /// keeps what was learned before (carried, or saved with the project) as its prior.
+    fn analyzer_for(&mut self, sample_rate: f32, channels: usize) -> Box<Analyzer> {
+        let fresh = Analyzer::new(sample_rate, channels);
+        match self.carried.take() {
+            Some(a) if a.sample_rate() == fresh.sample_rate() && a.channels() == channels => a,
+            carried => {
+                let mut a = Box::new(fresh);
+                let prior = carried
+                    .and_then(|c| c.learned())
+                    .or_else(|| self.params.learned_targets.get());
+                a.set_prior(prior);
+                a
             }
         }
     }
@@ -141,26 +184,32 @@ impl Plugin for Auralis {
             return false;
         }
         let sample_rate = buffer_config.sample_rate;
+        let p = self.params.clone();
+        let controls = p.controls();
+        // The analysis takes the current choices before it runs, so a Hold engaged while the
+        // plugin was inactive holds what was learned from the very first block.
+        let mut analyzer = self.analyzer_for(sample_rate, channels);
+        analyzer.set_config(controls.analysis_config());
+        analyzer.set_reference(p.reference_profile.get());
         // An offline bounce analyses inline at a fixed hop so that it is deterministic; in
         // realtime the analysis runs on its own thread.
         let listener = if buffer_config.process_mode == ProcessMode::Offline {
-            Listener::inline(sample_rate, channels)
+            Listener::Inline(analyzer)
         } else {
-            Listener::threaded(sample_rate, channels).unwrap_or_else(|e| {
+            Listener::threaded_with(analyzer).unwrap_or_else(|(e, analyzer)| {
                 nice_warn!("no analysis thread ({e}); analysing in the audio callback");
-                Listener::inline(sample_rate, channels)
+                Listener::Inline(analyzer)
             })
         };
-        let p = &self.params;
-        let mut session = Session::new(sample_rate, MAX_BLOCK, channels, p.controls(), listener);
+        let mut session = Session::new(sample_rate, MAX_BLOCK, channels, controls, listener);
         self.seen_reference = p.reference_profile.version();
         self.seen_held = p.held_targets.version();
-        session.set_reference(p.reference_profile.get());
         let held = p.held_targets.get();
         if let Some(targets) = held {
             session.hold(targets);
         }
         self.held_saved = held.is_some();
+        self.learned_saved = p.learned_targets.get();
         context.set_latency_samples(session.latency() as u32);
         #[cfg(feature = "standalone")]
         {
@@ -177,8 +226,10 @@ impl Plugin for Auralis {
     }
 
     fn deactivate(&mut self) {
-        // Dropping the session stops and joins the analysis thread.
-        self.session = None;
+        // The analysis thread is stopped and joined; what it heard stays with the instance.
+        if let Some(session) = self.session.take() {
+            self.carried = session.into_analyzer();
+        }
     }
 
     fn process(
@@ -214,7 +265,7 @@ impl Plugin for Auralis {
         if let Some(meters) = meters {
             meters.hear_output(buffer.as_slice(), &session);
         }
-        self.save_held_targets(controls.analysis == AnalysisMode::Hold, &session);
+        self.save_analysis_state(controls.analysis, &mut session);
         let tail = session.latency() as u32;
         self.session = Some(session);
         ProcessStatus::Tail(tail)

@@ -54,6 +54,10 @@ pub struct AuralisParams {
     /// uses them from its first sample.
     #[persist = "held-targets"]
     pub held_targets: Watched<Option<Targets>>,
+    /// What Learn has learned so far (kept while learning), so that Hold holds it even after
+    /// the project was reopened or the plugin re-activated at another sample rate.
+    #[persist = "learned-targets"]
+    pub learned_targets: Watched<Option<Targets>>,
     /// The reference track's profile for Reference and Hybrid modes.
     #[persist = "reference"]
     pub reference_profile: Watched<Option<ReferenceProfile>>,
@@ -282,6 +286,7 @@ impl Default for AuralisParams {
         let d = Controls::default();
         Self {
             held_targets: Watched::new(None),
+            learned_targets: Watched::new(None),
             reference_profile: Watched::new(None),
             editor_size: Watched::new(EditorSize::default()),
             mastering: MasteringParams {

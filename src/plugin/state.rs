@@ -30,6 +30,8 @@ use crate::editor::EditorSize;
 
 /// Key of the held targets among the persisted fields.
 pub const HELD_TARGETS_KEY: &str = "held-targets";
+/// Key of what Learn has learned so far among the persisted fields.
+pub const LEARNED_TARGETS_KEY: &str = "learned-targets";
 /// Key of the reference profile among the persisted fields.
 pub const REFERENCE_KEY: &str = "reference";
 /// Key of the editor's size among the persisted fields.
@@ -58,6 +60,7 @@ pub fn repair(state: &mut PluginState) -> Vec<String> {
     }
     repair_params(state, &mut reasons);
     repair_field::<Targets>(state, HELD_TARGETS_KEY, clamp_targets, &mut reasons);
+    repair_field::<Targets>(state, LEARNED_TARGETS_KEY, clamp_targets, &mut reasons);
     repair_field::<ReferenceProfile>(state, REFERENCE_KEY, |_| {}, &mut reasons);
     repair_editor_size(state, &mut reasons);
     for reason in &reasons {
