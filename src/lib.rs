@@ -5,6 +5,8 @@
 //! - [`controls`]: the user's choices as plain values;
 //! - [`plugin`]: the CLAP/VST3 glue (parameters, process, state);
 //! - [`editor`]: the plugin's window (nice-plug-egui);
+//! - [`learn`]: learning a whole recording (the command's pass 1, the editor's "learn from a
+//!   file", `auralis learn`);
 //! - [`audio_file`]: decoding audio files (the CLI's inputs, the editor's references).
 
 pub mod analysis;
@@ -13,6 +15,7 @@ pub mod controls;
 pub mod dsp;
 pub mod editor;
 pub mod engine;
+pub mod learn;
 pub mod plugin;
 pub mod session;
 

@@ -31,19 +31,20 @@ struct AnalyzeReport {
 pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
     let input = Input::File(args.file.clone());
     let a = analyse(&input, &Controls::default(), &ProgressBar::hidden())?;
-    let m = &a.measured;
+    let h = &a.heard;
+    let m = &h.measured;
     let report = AnalyzeReport {
         file: input.name(),
-        sample_rate: a.sample_rate,
-        channels: a.channels,
-        seconds: a.frames as f64 / a.sample_rate as f64,
+        sample_rate: h.sample_rate,
+        channels: h.channels,
+        seconds: h.frames as f64 / h.sample_rate as f64,
         integrated_lufs: m.integrated_lufs,
         lra_lu: m.lra_lu,
         true_peak_dbtp: m.true_peak_dbtp,
         plr_db: m.true_peak_dbtp - m.integrated_lufs,
         correlation: m.correlation,
         tilt_db_per_octave: m.tilt_db_per_oct,
-        fingerprint: a.fingerprint,
+        fingerprint: h.fingerprint,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -63,7 +64,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
             report.correlation,
             report.tilt_db_per_octave,
         );
-        for (name, value) in NAMES.iter().zip(a.fingerprint.to_array()) {
+        for (name, value) in NAMES.iter().zip(h.fingerprint.to_array()) {
             println!("    {name:<28} {value:>10.3}");
         }
     }

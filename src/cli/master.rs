@@ -1,30 +1,30 @@
 //! Mastering one input, in two passes over it: the whole file is analysed first (so the
 //! settings are held from the first sample), then rendered through the very engine the plugin
 //! runs. Between the two, the leveler's gain is calibrated on excerpts kept by pass 1 (see
-//! [`super::probe`]: the chain is not linear, the limiter takes back part of any boost), so the
+//! [`auralis::learn::calibration`]: the chain is not linear, the limiter takes back part of any boost), so the
 //! one render usually lands on the target. A render that still misses it by more than
 //! [`LOUDNESS_TOLERANCE_LU`] is corrected and rendered again.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, Result};
+use anyhow::{anyhow, Result};
 use indicatif::ProgressBar;
 
 use super::encode::{AtomicWavWriter, OutputFormat};
-use super::probe::{calibrate, Excerpts};
 use super::report::{BandGain, FileReport, Limiting, Loudness};
 use super::source::Input;
 use auralis::analysis::loudness::LoudnessMeter;
-use auralis::analysis::targets::{derive, LevelerReason};
-use auralis::analysis::{AnalysisMode, Analyzer, Listener, Measured, ReferenceProfile, Targets};
+use auralis::analysis::targets::LevelerReason;
+use auralis::analysis::{Listener, ReferenceProfile, Targets};
 use auralis::controls::Controls;
 use auralis::dsp::bark;
+use auralis::learn::{self, Heard};
 use auralis::session::Session;
 
 /// Frames read and processed at a time (the engine's block; with held targets the output does
 /// not depend on it).
-pub const BLOCK: usize = 4096;
+pub const BLOCK: usize = learn::BLOCK;
 /// A render within this many LU of the target is final.
 pub const LOUDNESS_TOLERANCE_LU: f32 = 0.2;
 /// Renders at most, the first included.
@@ -41,70 +41,31 @@ pub struct Job {
     pub force: bool,
 }
 
-/// What pass 1 found.
+/// What pass 1 found: what the whole input sounded like, and how decoding went.
 pub struct Analysis {
-    pub sample_rate: u32,
-    pub channels: usize,
-    pub frames: u64,
-    pub measured: Measured,
-    pub fingerprint: auralis::analysis::Fingerprint,
+    pub heard: Heard,
     pub non_finite_samples: u64,
     pub skipped_packets: u64,
-    /// Evenly spaced excerpts of the input, for the loudness calibration.
-    pub excerpts: Excerpts,
 }
 
-/// Pass 1: analyses the whole input with `controls`' choices (as the plugin's Learn mode would
-/// hear it: integrated loudness, whole-file spectrum).
+/// Pass 1: listens to the whole input with `controls`' choices (see [`auralis::learn::listen`]).
 pub fn analyse(input: &Input, controls: &Controls, bar: &ProgressBar) -> Result<Analysis> {
     let mut pass = input.open()?;
     let (sample_rate, channels) = (pass.sample_rate(), pass.channels());
     bar.set_length(pass.frames_hint().unwrap_or(0) * 2);
-    let mut analyzer = Analyzer::new(sample_rate as f32, channels);
-    let mut config = controls.analysis_config();
-    config.analysis_mode = AnalysisMode::Learn;
-    analyzer.set_config(config);
-    let mut excerpts = Excerpts::new(sample_rate, channels);
-    let mut buffers = vec![vec![0.0f32; 8192]; channels];
-    let mut frames = 0u64;
-    loop {
-        let n = pass.read(&mut buffers)?;
-        if n == 0 {
-            break;
-        }
-        let block: Vec<&[f32]> = buffers.iter().map(|b| &b[..n]).collect();
-        analyzer.push(&block);
-        excerpts.push(&block);
-        frames += n as u64;
-        bar.inc(n as u64);
-    }
-    if frames == 0 {
-        bail!("{}: no audio", input.name());
-    }
-    Ok(Analysis {
+    let heard = learn::listen(
         sample_rate,
         channels,
-        frames,
-        measured: analyzer.measured(),
-        fingerprint: analyzer.fingerprint(),
+        controls,
+        |b| pass.read(b),
+        |n| bar.inc(n),
+    )
+    .map_err(|e| anyhow!("{}: {e}", input.name()))?;
+    Ok(Analysis {
+        heard,
         non_finite_samples: pass.nonfinite_samples(),
         skipped_packets: pass.skipped_packets(),
-        excerpts,
     })
-}
-
-/// The settings for the whole file: the analysis's rules applied once to the whole-file
-/// measurements (no rate limits: nothing needs to glide when the end is known).
-pub fn held_targets(
-    analysis: &Analysis,
-    controls: &Controls,
-    reference: Option<&ReferenceProfile>,
-) -> Targets {
-    let mut config = controls.analysis_config();
-    config.analysis_mode = AnalysisMode::Hold;
-    let mut t = derive(&analysis.measured, &config, reference);
-    t.locked = true;
-    t
 }
 
 /// One render's result, its output not yet committed.
@@ -228,27 +189,14 @@ impl LimitingStats {
 pub fn master(job: &Job, bar: &ProgressBar) -> Result<FileReport> {
     let started = Instant::now();
     let analysis = analyse(&job.input, &job.controls, bar)?;
-    let mut targets = held_targets(&analysis, &job.controls, job.reference.as_ref());
+    let heard = &analysis.heard;
+    let (mut targets, calibration_rounds) =
+        learn::calibrated_targets(heard, &job.controls, job.reference.as_ref())?;
     let capped = targets.reasons.leveler == LevelerReason::CappedByLimiter;
     let goal = targets.target_lufs;
 
-    let mut calibration_rounds = 0;
-    if job.controls.leveler_enabled && targets.reasons.leveler != LevelerReason::Off {
-        let calibration = calibrate(
-            &analysis.excerpts,
-            analysis.sample_rate,
-            &job.controls,
-            &targets,
-            analysis.measured.integrated_lufs,
-            goal,
-            capped,
-        )?;
-        targets.leveler_gain_db = calibration.leveler_gain_db;
-        calibration_rounds = calibration.rounds as u32;
-    }
-
     let mut renders = 1;
-    let mut result = render(job, &targets, analysis.frames, bar)?;
+    let mut result = render(job, &targets, heard.frames, bar)?;
     while renders < MAX_RENDERS && job.controls.leveler_enabled {
         let miss = goal - result.after.integrated_lufs;
         // Never push past what the analysis allowed the limiter to take.
@@ -256,10 +204,10 @@ pub fn master(job: &Job, bar: &ProgressBar) -> Result<FileReport> {
             break;
         }
         targets.leveler_gain_db += miss;
-        bar.set_length(bar.length().unwrap_or(0) + analysis.frames);
+        bar.set_length(bar.length().unwrap_or(0) + heard.frames);
         // Discard the first render (and its temporary file) before writing the next one.
         drop(result);
-        result = render(job, &targets, analysis.frames, bar)?;
+        result = render(job, &targets, heard.frames, bar)?;
         renders += 1;
     }
     let Render {
@@ -271,17 +219,17 @@ pub fn master(job: &Job, bar: &ProgressBar) -> Result<FileReport> {
     let clipped_samples = writer.clipped_samples();
     writer.finish()?;
 
-    let m = &analysis.measured;
+    let m = &heard.measured;
     let shortfall = goal - after.integrated_lufs;
     let wall = started.elapsed().as_secs_f64();
-    let seconds = analysis.frames as f64 / analysis.sample_rate as f64;
+    let seconds = heard.frames as f64 / heard.sample_rate as f64;
     let settings = job.controls.settings(&targets);
     Ok(FileReport {
         input: job.input.name(),
         output: job.output.display().to_string(),
-        sample_rate: analysis.sample_rate,
-        channels: analysis.channels,
-        frames: analysis.frames,
+        sample_rate: heard.sample_rate,
+        channels: heard.channels,
+        frames: heard.frames,
         seconds,
         before: Loudness {
             integrated_lufs: m.integrated_lufs,
@@ -304,7 +252,7 @@ pub fn master(job: &Job, bar: &ProgressBar) -> Result<FileReport> {
         skipped_packets: analysis.skipped_packets,
         clipped_samples,
         renders,
-        calibration_rounds,
+        calibration_rounds: calibration_rounds as u32,
         non_finite_samples: analysis.non_finite_samples,
         wall_seconds: wall,
         realtime_factor: seconds / wall.max(1e-9),
@@ -317,7 +265,10 @@ pub fn reference_profile(files: &[PathBuf]) -> Result<Option<ReferenceProfile>> 
     let mut profiles = Vec::new();
     for file in files {
         let analysis = analyse(&Input::File(file.clone()), &Controls::default(), &hidden)?;
-        profiles.push((ReferenceProfile::from_measured(&analysis.measured), 1.0));
+        profiles.push((
+            ReferenceProfile::from_measured(&analysis.heard.measured),
+            1.0,
+        ));
     }
     Ok(ReferenceProfile::blend(&profiles))
 }

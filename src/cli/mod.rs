@@ -7,7 +7,6 @@ pub mod encode;
 pub mod master;
 pub mod panics;
 pub mod paths;
-pub mod probe;
 pub mod report;
 pub mod source;
 

@@ -15,10 +15,10 @@
 
 use anyhow::Result;
 
-use auralis::analysis::loudness::LoudnessMeter;
-use auralis::analysis::{Listener, Targets};
-use auralis::controls::Controls;
-use auralis::session::Session;
+use crate::analysis::loudness::LoudnessMeter;
+use crate::analysis::{Listener, Targets};
+use crate::controls::Controls;
+use crate::session::Session;
 
 /// Seconds of warm-up at the start of each excerpt.
 pub const WARMUP_SECONDS: f32 = 0.5;
@@ -130,7 +130,7 @@ impl Excerpts {
 
     /// The measured parts' loudness after the chain with `targets` (gated integrated, LUFS).
     fn output_lufs(&self, sample_rate: u32, controls: &Controls, targets: &Targets) -> Result<f64> {
-        const BLOCK: usize = super::master::BLOCK;
+        const BLOCK: usize = super::BLOCK;
         let mut meter = LoudnessMeter::new(sample_rate, self.channels).max_peak_only();
         let mut buffers = vec![vec![0.0f32; BLOCK]; self.channels];
         for e in &self.kept {
