@@ -178,8 +178,9 @@ def ardour_env(home: Path) -> dict:
     # its exports then corrupt the heap: glibc aborts at random points ("munmap_chunk(): invalid
     # pointer", "double free or corruption") in about one run of three, first detected freeing a
     # PortExportChannel buffer, and close_session() aborts too. ARDOUR_FPU_FLAGS replaces what
-    # PBD::FPU detects; 15 = flush-to-zero | denormals-are-zero | SSE | SSE2 (every x86-64 CPU),
-    # after which 15 runs of 15 went clean.
+    # PBD::FPU detects; 15 = flush-to-zero | denormals-are-zero | SSE | SSE2 (every x86-64 CPU).
+    # Without it 2-5 runs of 8 of automation.lua crashed; with 95 (AVX + FMA, no AVX-512) 10 of
+    # 10 and with 15 every run since went clean.
     env.setdefault("ARDOUR_FPU_FLAGS", "15")
     return env
 
