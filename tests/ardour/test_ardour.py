@@ -6,7 +6,7 @@ $HOME/.vst3, scanned by ardour-vst3-scanner, our ExportPreset in $HOME/.config/a
 and checks the exported files with numpy and pyloudnorm (an independent BS.1770 meter).
 
 Environment: AURALIS_VST3 (default target/bundled/Auralis.vst3), AURALIS_BIN (default
-target/release/auralis), AURALIS_ARDOUR_KEEP=DIR keeps every test's files there,
+target/release/auralis), AURALIS_ARDOUR_KEEP=DIR (new or empty) keeps every test's files there,
 AURALIS_REQUIRE_ARDOUR=1 turns a missing Ardour into a failure instead of a skip (.ci/run sets it).
 """
 
@@ -214,8 +214,9 @@ def workdir():
     keep = os.environ.get("AURALIS_ARDOUR_KEEP")
     if keep:
         path = Path(keep)
-        shutil.rmtree(path, ignore_errors=True)
-        path.mkdir(parents=True)
+        if path.exists() and any(path.iterdir()):
+            pytest.fail(f"AURALIS_ARDOUR_KEEP={keep} is not empty")
+        path.mkdir(parents=True, exist_ok=True)
         yield path
     else:
         with tempfile.TemporaryDirectory(prefix="auralis-ardour-") as d:
