@@ -9,6 +9,7 @@ width=1100   # the editor's default size (src/editor/theme.rs)
 height=760
 display=:99
 out=docs/editor.png
+target="${CARGO_TARGET_DIR:-target}"
 
 need=()
 for pkg in xvfb imagemagick libgl1-mesa-dri libasound2-dev libjack-jackd2-dev; do
@@ -33,13 +34,13 @@ trap cleanup EXIT
 sleep 2
 
 DISPLAY=$display AURALIS_DEMO_INPUT=1 LIBGL_ALWAYS_SOFTWARE=1 \
-  target/debug/auralis-standalone --backend dummy --sample-rate 48000 --period-size 512 \
-  >target/standalone.log 2>&1 &
+  "$target/debug/auralis-standalone" --backend dummy --sample-rate 48000 --period-size 512 \
+  >"$target/standalone.log" 2>&1 &
 standalone=$!
 # Long enough for the analysis to settle on the demo input (it needs 3 s of music to act).
 sleep "${SCREENSHOT_WAIT:-12}"
-kill -0 "$standalone" 2>/dev/null || { cat target/standalone.log; exit 1; }
+kill -0 "$standalone" 2>/dev/null || { cat "$target/standalone.log"; exit 1; }
 
-DISPLAY=$display import -window root "target/screen.png"
-convert target/screen.png -crop "${width}x${height}+0+0" +repage "$out"
+DISPLAY=$display import -window root "$target/screen.png"
+convert "$target/screen.png" -crop "${width}x${height}+0+0" +repage "$out"
 echo "wrote $out"

@@ -17,6 +17,9 @@ pub const COMP_KNEE_DB: f32 = 6.0;
 /// The largest EQ gain the chain applies, either way, in dB.
 pub const MAX_EQ_DB: f32 = 12.0;
 
+/// The most the editor's Compare lifts or lowers the input to match the output, in dB.
+pub const MAX_COMPARE_DB: f32 = 24.0;
+
 /// The multiband compressor's bands get the wideband compressor's ratio and a threshold that
 /// follows each band's share of the measured level, so a band is compressed as much as its own
 /// level warrants rather than by the level of the whole mix.
@@ -104,6 +107,10 @@ pub struct Controls {
 
     pub output_gain_db: f32,
     pub bypass: bool,
+    /// The editor's Compare, engaged: the output is the latency-compensated input at this gain
+    /// (dB, the processed output's loudness over the input's), so the processing can be judged
+    /// at equal loudness. Not a parameter and never saved; the host's bypass wins over it.
+    pub compare_gain_db: Option<f32>,
 }
 
 impl Default for Controls {
@@ -138,6 +145,7 @@ impl Default for Controls {
             max_limiting_db: 4.0,
             output_gain_db: 0.0,
             bypass: false,
+            compare_gain_db: None,
         }
     }
 }
@@ -219,6 +227,14 @@ impl Controls {
         s.output_gain_db = self.output_gain_db;
         s.intensity = self.intensity;
         s.bypass = self.bypass;
+        if let (Some(db), false) = (self.compare_gain_db, self.bypass) {
+            s.bypass = true;
+            s.bypass_gain_db = if db.is_finite() {
+                db.clamp(-MAX_COMPARE_DB, MAX_COMPARE_DB)
+            } else {
+                0.0
+            };
+        }
         s
     }
 }
@@ -251,6 +267,29 @@ mod tests {
         c.target_lufs = -9.5;
         assert_eq!(c.target_loudness(), -9.5);
         assert_eq!(c.analysis_config().target_lufs, -9.5);
+    }
+
+    #[test]
+    fn compare_bypasses_at_its_gain_unless_the_host_bypasses() {
+        let t = Targets::neutral();
+        let s = Controls::default().settings(&t);
+        assert!(!s.bypass);
+        assert_eq!(s.bypass_gain_db, 0.0);
+        let mut c = Controls {
+            compare_gain_db: Some(-4.5),
+            ..Controls::default()
+        };
+        let s = c.settings(&t);
+        assert!(s.bypass);
+        assert_eq!(s.bypass_gain_db, -4.5);
+        c.compare_gain_db = Some(60.0);
+        assert_eq!(c.settings(&t).bypass_gain_db, MAX_COMPARE_DB);
+        c.compare_gain_db = Some(f32::NAN);
+        assert_eq!(c.settings(&t).bypass_gain_db, 0.0);
+        c.bypass = true;
+        let s = c.settings(&t);
+        assert!(s.bypass);
+        assert_eq!(s.bypass_gain_db, 0.0);
     }
 
     #[test]

@@ -214,3 +214,292 @@ fn every_parameter_has_its_widget_at_the_smallest_size() {
         1.0,
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The output meters and Compare, with audio played through a session as the plugin does.
+
+use auralis::analysis::loudness::LoudnessMeter;
+use auralis::editor::loudness::level_text;
+use egui::{Event, Modifiers, PointerButton};
+
+const FS: f32 = 48_000.0;
+const BLOCK: usize = 512;
+
+/// The editor and a session wired as the plugin wires them, with everything played kept.
+struct Rig {
+    ctx: egui::Context,
+    gui: Gui,
+    context: GuiContext,
+    tap: MeterTap,
+    compare: Arc<auralis::editor::compare::Compare>,
+    session: Session,
+    controls: Controls,
+    seed: u32,
+    /// Every sample in and out, per channel.
+    input: [Vec<f32>; 2],
+    output: [Vec<f32>; 2],
+    last: Vec<DrawnText>,
+}
+
+impl Rig {
+    fn new(controls: Controls, listener: Listener) -> Self {
+        let params = Arc::new(AuralisParams::default());
+        let (tap, view) = meter_link();
+        let compare = view.compare().clone();
+        let session = Session::new(FS, BLOCK, 2, controls, listener);
+        Self {
+            ctx: egui::Context::default(),
+            gui: Gui::new(params, view),
+            context: GuiContext::new(Arc::new(StandInHost::default())),
+            tap,
+            compare,
+            session,
+            controls,
+            seed: 1,
+            input: [Vec::new(), Vec::new()],
+            output: [Vec::new(), Vec::new()],
+            last: Vec::new(),
+        }
+    }
+
+    /// One editor frame at the default size, with `events`.
+    fn frame(&mut self, events: Vec<Event>) {
+        let size = EditorSize::default();
+        let input = RawInput {
+            screen_rect: Some(Rect::from_min_size(
+                Pos2::ZERO,
+                Vec2::new(size.width as f32, size.height as f32),
+            )),
+            events,
+            ..RawInput::default()
+        };
+        let setter = self.context.param_setter();
+        let gui = &mut self.gui;
+        let mut output = self.ctx.run_ui(input, |ui| gui.ui(ui, &setter));
+        output.textures_delta.clear();
+        self.last = texts(&output.shapes);
+    }
+
+    /// Plays `blocks` blocks of correlated stereo noise through the session, feeding the
+    /// meters and reading Compare exactly as `Auralis::process` does.
+    fn play(&mut self, blocks: usize) {
+        for _ in 0..blocks {
+            let mut l = [0.0f32; BLOCK];
+            let mut r = [0.0f32; BLOCK];
+            for (a, b) in l.iter_mut().zip(r.iter_mut()) {
+                self.seed = self
+                    .seed
+                    .wrapping_mul(1_664_525)
+                    .wrapping_add(1_013_904_223);
+                *a = (self.seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5;
+                *b = 0.8 * *a;
+            }
+            self.input[0].extend_from_slice(&l);
+            self.input[1].extend_from_slice(&r);
+            let mut controls = self.controls;
+            controls.compare_gain_db = self.tap.compare_for(&self.session);
+            self.session.set_controls(controls);
+            let mut block: [&mut [f32]; 2] = [&mut l, &mut r];
+            let wanted = self.tap.wanted(BLOCK, FS);
+            if wanted {
+                self.tap.hear_input(&block);
+            }
+            self.session.process(&mut block);
+            if wanted {
+                self.tap.hear_output(&block, &self.session);
+            }
+            self.output[0].extend_from_slice(&l);
+            self.output[1].extend_from_slice(&r);
+        }
+    }
+
+    /// Plays `seconds` with an editor frame every 64 blocks (the rings hold 128).
+    fn play_drawing(&mut self, seconds: f32) {
+        let blocks = (seconds * FS / BLOCK as f32) as usize;
+        for _ in 0..blocks.div_ceil(64) {
+            self.frame(Vec::new());
+            self.play(64);
+        }
+        self.frame(Vec::new());
+    }
+
+    fn find(&self, pred: impl Fn(&str) -> bool) -> Option<&DrawnText> {
+        self.last.iter().find(|t| pred(&t.text))
+    }
+
+    /// The texts on the row named `name`, left to right.
+    fn row(&self, name: &str) -> Vec<String> {
+        let label = self
+            .find(|t| t == name)
+            .unwrap_or_else(|| panic!("no row {name:?}"));
+        let y = label.rect.center().y;
+        let mut on_row: Vec<&DrawnText> = self
+            .last
+            .iter()
+            .filter(|t| (t.rect.center().y - y).abs() < 3.0 && t.rect.left() > label.rect.left())
+            .collect();
+        on_row.sort_by(|a, b| a.rect.left().total_cmp(&b.rect.left()));
+        on_row.iter().map(|t| t.text.clone()).collect()
+    }
+
+    /// Clicks the centre of the first text `pred` accepts (press in one frame, release in the
+    /// next, as a mouse does).
+    fn click(&mut self, pred: impl Fn(&str) -> bool) {
+        let at = self.find(pred).expect("nothing to click").rect.center();
+        let button = |pressed| Event::PointerButton {
+            pos: at,
+            button: PointerButton::Primary,
+            pressed,
+            modifiers: Modifiers::NONE,
+        };
+        self.frame(vec![Event::PointerMoved(at), button(true)]);
+        self.frame(vec![button(false)]);
+        // The frame after the click shows its outcome.
+        self.frame(Vec::new());
+    }
+}
+
+/// A BS.1770 stereo reading of samples `from..to` of `x`, by the project's meter, over whole
+/// 100 ms steps (the editor measures those only).
+fn reference(
+    x: &[Vec<f32>; 2],
+    from: usize,
+    to: usize,
+) -> auralis::analysis::loudness::LoudnessReading {
+    let step = FS as usize / 10;
+    let to = from + (to - from) / step * step;
+    let mut meter = LoudnessMeter::new(FS as u32, 2);
+    meter.add(&[&x[0][from..to], &x[1][from..to]]);
+    meter.reading()
+}
+
+/// A chain that only turns the music down 6 dB: the output's loudness is known.
+fn six_db_down() -> Controls {
+    Controls {
+        eq_enabled: false,
+        dynamics_enabled: false,
+        stereo_enabled: false,
+        leveler_enabled: false,
+        output_gain_db: -6.0,
+        ..Controls::default()
+    }
+}
+
+#[test]
+fn the_output_meters_show_the_output_measured_in_stereo() {
+    let mut rig = Rig::new(six_db_down(), Listener::inline(FS, 2));
+    rig.play_drawing(6.0);
+    // The editor measured from its first frame's feed on: everything played here.
+    let want = reference(&rig.output, 0, rig.output[0].len());
+    let integrated = rig.row("Integrated");
+    assert_eq!(
+        integrated.last().unwrap(),
+        &level_text(want.integrated, "LUFS"),
+        "{integrated:?}"
+    );
+    assert_eq!(
+        rig.row("True peak").last().unwrap(),
+        &level_text(want.true_peak, "dBTP")
+    );
+    assert_eq!(
+        rig.row("LRA").last().unwrap(),
+        &format!("{:.1} LU", want.range)
+    );
+    assert_eq!(
+        rig.row("Short-term").last().unwrap(),
+        &level_text(want.short_term, "LUFS")
+    );
+    // The input's column is the analysis's, which heard the input 6 dB louder.
+    let input = rig.frame_input_integrated();
+    assert!(
+        (input - want.integrated - 6.0).abs() < 0.3,
+        "input {input}, output {}",
+        want.integrated
+    );
+    // Reset starts the output's integrated loudness over.
+    rig.click(|t| t == "Reset");
+    assert_eq!(rig.row("Integrated").last().unwrap(), "-- LUFS");
+}
+
+impl Rig {
+    /// The input's integrated loudness the editor shows, parsed from its text.
+    fn frame_input_integrated(&self) -> f32 {
+        let row = self.row("Integrated");
+        row[0]
+            .trim_end_matches(" LUFS")
+            .parse()
+            .unwrap_or_else(|_| panic!("{row:?}"))
+    }
+}
+
+#[test]
+fn compare_plays_the_aligned_input_at_the_outputs_loudness() {
+    let listener = Listener::threaded(FS, 2).expect("analysis thread");
+    let mut rig = Rig::new(six_db_down(), listener);
+    rig.play_drawing(11.0);
+    // Off, the button offers the loudness difference of the last 10 s: -6 dB here.
+    assert!(rig.find(|t| t == "Compare").is_some());
+    let offer = rig
+        .find(|t| t.starts_with("Off ("))
+        .expect("no Compare button")
+        .text
+        .clone();
+    assert_eq!(offer, "Off (-6.0 dB)");
+    assert_eq!(rig.tap.compare_for(&rig.session), None);
+
+    rig.click(|t| t.starts_with("Off ("));
+    let held = rig
+        .compare
+        .engaged_gain_db()
+        .expect("the click engaged Compare");
+    assert!((held + 6.0).abs() < 0.05, "held {held}");
+    assert_eq!(rig.tap.compare_for(&rig.session), Some(held));
+    assert!(rig.find(|t| t == format!("On ({held:+.1} dB)")).is_some());
+    assert!(rig.find(|t| t == "Output (paused)").is_some());
+    // An offline render (inline analysis) never compares, whatever the switch says.
+    let offline = Session::new(FS, BLOCK, 2, six_db_down(), Listener::inline(FS, 2));
+    assert_eq!(rig.tap.compare_for(&offline), None);
+
+    // Engaged: the output is the input, delayed by the chain's latency, at the held gain.
+    let from = rig.output[0].len();
+    rig.play_drawing(1.0);
+    let lat = rig.session.latency();
+    let g = 10f32.powf(held / 20.0);
+    let settle = (0.02 * FS) as usize + 64;
+    for c in 0..2 {
+        for n in from + settle..rig.output[c].len() {
+            let want = g * rig.input[c][n - lat];
+            let got = rig.output[c][n];
+            assert!(
+                (got - want).abs() < 1e-5,
+                "channel {c}, n {n}: {got} vs {want}"
+            );
+        }
+    }
+    // Its loudness is the processed output's: 6 dB under the input, like before.
+    let heard = reference(&rig.output, from + settle, rig.output[0].len()).integrated;
+    let before = reference(&rig.output, from - 48_000, from).integrated;
+    assert!((heard - before).abs() < 0.3, "{heard} vs {before}");
+
+    // A second click lets go: the processed output again.
+    rig.click(|t| t.starts_with("On ("));
+    assert_eq!(rig.compare.engaged_gain_db(), None);
+    let from = rig.output[0].len();
+    rig.play(100);
+    let g6 = 10f32.powf(-6.0 / 20.0);
+    let n = from + 10_000;
+    assert!((rig.output[0][n] - g6 * rig.input[0][n - lat]).abs() < 1e-4);
+}
+
+#[test]
+fn compare_lets_go_when_the_editor_closes() {
+    let listener = Listener::threaded(FS, 2).expect("analysis thread");
+    let mut rig = Rig::new(six_db_down(), listener);
+    rig.play_drawing(2.0);
+    rig.click(|t| t.starts_with("Off ("));
+    assert!(rig.compare.engaged_gain_db().is_some());
+    // No editor frame for two seconds: the window was closed.
+    rig.play(200);
+    assert_eq!(rig.compare.engaged_gain_db(), None);
+    assert_eq!(rig.tap.compare_for(&rig.session), None);
+}

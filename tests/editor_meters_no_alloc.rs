@@ -1,5 +1,6 @@
 //! Feeding the editor's meters costs the audio thread no allocation (counting global
-//! allocator): the gate, the input and output rings and the published frame.
+//! allocator): the gate, the Compare switch, the input and output rings and the published
+//! frame.
 
 use auralis::analysis::{Listener, Targets};
 use auralis::controls::Controls;
@@ -42,6 +43,8 @@ fn feeding_the_meters_does_not_allocate() {
         }
         let before = allocs();
         let mut chans: [&mut [f32]; 2] = [&mut l, &mut r];
+        // Compare is read every block, as the plugin does.
+        assert_eq!(tap.compare_for(&session), None);
         if tap.wanted(480, 48_000.0) {
             tap.hear_input(&chans);
             session.process(&mut chans);

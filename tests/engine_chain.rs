@@ -102,6 +102,81 @@ fn zero_intensity_and_bypass_give_the_delayed_dry_signal() {
 }
 
 #[test]
+fn bypass_gain_scales_the_aligned_dry_signal_and_nothing_else() {
+    let input = programme(12_000);
+    let g = 10f32.powf(-7.5 / 20.0);
+    let mut engine = Engine::new(FS, 512, 2);
+    let mut s = Settings::neutral();
+    s.input_gain_db = 6.0; // the wet path differs from the dry one
+    s.bypass = true;
+    s.bypass_gain_db = -7.5;
+    engine.set_settings(&s);
+    engine.settle();
+    let out = run(&mut engine, &input, 333);
+    let lat = engine.latency();
+    for c in 0..2 {
+        assert!(out[c][..lat].iter().all(|&x| x == 0.0));
+        for n in lat..input[c].len() {
+            let want = g * input[c][n - lat];
+            assert!((out[c][n] - want).abs() < 1e-6, "channel {c}, n {n}");
+        }
+    }
+    // Not bypassed, the gain is ignored: the intensity mix blends the input as it came.
+    let mut s = Settings::neutral();
+    s.intensity = 0.0;
+    s.bypass_gain_db = -7.5;
+    let mut engine = Engine::new(FS, 512, 2);
+    engine.set_settings(&s);
+    engine.settle();
+    let out = run(&mut engine, &input, 333);
+    for c in 0..2 {
+        let d = max_diff(&out[c][lat..], &input[c][..input[c].len() - lat]);
+        assert_eq!(d, 0.0, "channel {c}");
+    }
+}
+
+#[test]
+fn switching_to_a_gained_bypass_and_back_glides_without_steps() {
+    // DC makes a step visible between neighbouring samples; the wet path is 6 dB hotter than
+    // the dry one and the bypass is 9 dB quieter still.
+    let mut engine = Engine::new(FS, 512, 1);
+    let mut s = Settings::neutral();
+    s.input_gain_db = 6.0;
+    engine.set_settings(&s);
+    engine.settle();
+    let mut x = vec![0.25f32; 48_000];
+    let (first, rest) = x.split_at_mut(9_600);
+    engine.process(&mut [first]);
+    s.bypass = true;
+    s.bypass_gain_db = -9.0;
+    engine.set_settings(&s);
+    let (second, third) = rest.split_at_mut(19_200);
+    engine.process(&mut [second]);
+    s.bypass = false;
+    engine.set_settings(&s);
+    engine.process(&mut [third]);
+    let lat = engine.latency();
+    let wet = 0.25 * 10f32.powf(6.0 / 20.0);
+    let dry = 0.25 * 10f32.powf(-9.0 / 20.0);
+    assert!((x[9_000] - wet).abs() < 1e-5, "before: {}", x[9_000]);
+    assert!((x[28_000] - dry).abs() < 1e-5, "bypassed: {}", x[28_000]);
+    assert!((x[47_000] - wet).abs() < 1e-5, "after: {}", x[47_000]);
+    // Both moves take the 20 ms glide (960 samples): no step larger than the whole move spread
+    // over it, with room for the crossfade's curvature.
+    let max_jump = x[lat..]
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max);
+    let even = (wet - dry) / 960.0;
+    assert!(
+        max_jump < 3.0 * even,
+        "largest step {max_jump}, even {even}"
+    );
+    // And it does move within the glide, not later.
+    assert!((x[9_600 + 960 + 10] - dry).abs() < 1e-5);
+}
+
+#[test]
 fn half_intensity_blends_dry_and_wet_in_phase() {
     let input = programme(12_000);
     let mut engine = Engine::new(FS, 512, 2);

@@ -36,8 +36,9 @@ fn group(ui: &mut Ui, title: &str, rows: impl FnOnce(&mut Ui)) {
     ui.add_space(6.0);
 }
 
-/// The parameter panel: the host's eight groups in four columns.
-pub fn draw(ui: &mut Ui, p: &AuralisParams, setter: &ParamSetter) {
+/// The parameter panel: the host's eight groups in four columns, and `compare` (the editor's
+/// Compare button, no parameter) beside Bypass.
+pub fn draw(ui: &mut Ui, p: &AuralisParams, setter: &ParamSetter, compare: impl FnOnce(&mut Ui)) {
     let column = ui.available_width() / 4.0;
     let s = &Rows {
         setter,
@@ -96,6 +97,9 @@ pub fn draw(ui: &mut Ui, p: &AuralisParams, setter: &ParamSetter) {
         group(&mut cols[3], "Output", |ui| {
             row(ui, &o.gain, s);
             row(ui, &o.bypass, s);
+            ui.label("Compare");
+            compare(ui);
+            ui.end_row();
         });
     });
 }

@@ -4,16 +4,20 @@
 //! - [`spectrum`]: input and output spectra over the Bark bands, with the target;
 //! - [`eq_curve`]: the EQ actually applied, from the engine's own sections;
 //! - [`dynamics`]: gain reduction meters with a short history;
-//! - [`loudness`]: momentary, short-term, integrated, LRA, true peak, correlation;
+//! - [`loudness`]: momentary, short-term, integrated, LRA, true peak, correlation, for the
+//!   input (the analysis's) beside the output ([`levels`], measured here);
+//! - [`compare`]: the input at the output's loudness, through the chain's bypass;
 //! - [`status`]: mode, preset, the analysis's state and reasons;
 //! - [`reference`]: loading a reference track from a path;
 //! - [`controls`]: every parameter, grouped as in the host;
 //! - [`window`]: the plugin's `Editor`, resizable, its size saved with the plugin.
 
 pub mod axes;
+pub mod compare;
 pub mod controls;
 pub mod dynamics;
 pub mod eq_curve;
+pub mod levels;
 pub mod loudness;
 pub mod meters;
 pub mod reference;
@@ -45,6 +49,7 @@ pub struct Gui {
     input: spectrum::Spectrum,
     output: spectrum::Spectrum,
     reductions: dynamics::Reductions,
+    levels: levels::Levels,
     loader: reference::ReferenceLoader,
 }
 
@@ -59,6 +64,7 @@ impl Gui {
             input: spectrum::Spectrum::new(&mut planner),
             output: spectrum::Spectrum::new(&mut planner),
             reductions: dynamics::Reductions::default(),
+            levels: levels::Levels::new(MeterFrame::default().sample_rate),
             loader: reference::ReferenceLoader::default(),
         }
     }
@@ -67,9 +73,25 @@ impl Gui {
     fn take_in(&mut self) {
         self.view.drawing();
         self.frame = self.view.frame();
-        let (input, output) = (&mut self.input, &mut self.output);
-        self.view.drain(|x| input.push(x), |x| output.push(x));
         let sample_rate = self.frame.sample_rate;
+        let mono = if self.frame.channels == 1 { 1.0 } else { 0.5 };
+        self.levels.follow_rate(sample_rate);
+        // While Compare plays the input, the output is not the processed one: the meters pause.
+        let measure = self.view.compare().engaged_gain_db().is_none();
+        let (spectrum, levels) = (&mut self.input, &mut self.levels);
+        self.view.drain_input(|f| {
+            spectrum.push((f[0] + f[1]) * mono);
+            if measure {
+                levels.push_input(f);
+            }
+        });
+        let spectrum = &mut self.output;
+        self.view.drain_output(|f| {
+            spectrum.push((f[0] + f[1]) * mono);
+            if measure {
+                levels.push_output(f);
+            }
+        });
         self.input.update(sample_rate);
         self.output.update(sample_rate);
         self.reductions.push(&self.frame);
@@ -80,6 +102,9 @@ impl Gui {
         self.take_in();
         let params = self.params.clone();
         let frame = self.frame;
+        let compare = self.view.compare().clone();
+        let matched = self.levels.matched_gain_db();
+        let output = loudness::Side::of_reading(&self.levels.output());
         ResizableWindow::new("auralis-editor")
             .min_size(egui::vec2(theme::MIN_WIDTH, theme::MIN_HEIGHT))
             .show(ui, |ui| {
@@ -90,18 +115,25 @@ impl Gui {
                 });
                 Panel::bottom("parameters").show(ui, |ui| {
                     ui.add_space(4.0);
-                    controls::draw(ui, &params, setter);
+                    controls::draw(ui, &params, setter, |ui| {
+                        compare::draw(ui, &compare, matched)
+                    });
                 });
                 Panel::right("meters")
                     .exact_size(340.0)
                     .resizable(false)
                     .show(ui, |ui| {
-                        loudness::draw(
+                        let reset = loudness::draw(
                             ui,
                             &frame.targets.measured,
+                            &output,
+                            compare.engaged_gain_db().is_some(),
                             frame.targets.target_lufs,
                             params.limiter.ceiling.value(),
                         );
+                        if reset {
+                            self.levels.reset();
+                        }
                         ui.separator();
                         dynamics::draw(ui, &self.reductions, &frame);
                     });

@@ -5,6 +5,9 @@
 //!      └──────────── dry path, delayed by the chain's latency ─────────────┘ → intensity mix
 //! ```
 //!
+//! Bypassed, the output is the dry path alone, at `bypass_gain_db` (0 dB for the host's
+//! bypass; the editor's Compare plays the input at the output's loudness this way).
+//!
 //! The plugin, the command-line tool and the tests all drive this one engine with plain
 //! [`Settings`]. [`Engine::process`] takes any block length, allocates nothing and never blocks.
 
@@ -74,6 +77,8 @@ pub struct Engine {
     output_gain: SmoothedGain,
 
     dry_delay: DelayLine,
+    /// The bypassed input's gain: `bypass_gain_db` while bypassed, 0 dB (untouched) otherwise.
+    dry_gain: SmoothedGain,
     /// How much of the processed signal reaches the output: intensity, or 0 when bypassed.
     wet: Glide,
     scratch: Box<Scratch>,
@@ -137,6 +142,7 @@ impl Engine {
             limiter_on: Glide::new(1.0),
             output_gain: gain(),
             dry_delay: delay_line(latency),
+            dry_gain: gain(),
             wet: Glide::new(1.0),
             scratch: Box::new(Scratch {
                 dry: std::array::from_fn(|_| vec![0.0; max_block]),
@@ -245,6 +251,9 @@ impl Engine {
             s.intensity.clamp(0.0, 1.0)
         };
         self.wet.set_target(wet, glide);
+        // Only a bypass scales the dry path: the intensity mix always blends the input as it is.
+        self.dry_gain
+            .set_gain_db(if s.bypass { s.bypass_gain_db } else { 0.0 });
         self.eq_switch.set_enabled(s.eq_enabled);
         // The EQ realises the request exactly: perceptual weighting and masking are applied
         // where the request is made (the analysis), not a second time here.
@@ -279,6 +288,7 @@ impl Engine {
     pub fn settle(&mut self) {
         self.input_gain.reset();
         self.output_gain.reset();
+        self.dry_gain.reset();
         self.leveler.reset();
         self.limiter_on.settle();
         self.wet.settle();
@@ -338,6 +348,7 @@ impl Engine {
             d.copy_from_slice(ch);
         }
         self.dry_delay.process(&mut dry_block[..channels.len()]);
+        self.dry_gain.process(&mut dry_block[..channels.len()]);
 
         self.input_gain.process(channels);
         self.eq_switch.run(&mut self.eq, channels, stage_dry, ramp);

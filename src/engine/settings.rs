@@ -38,6 +38,9 @@ pub struct Settings {
     pub intensity: f32,
     /// Host bypass: the output is the latency-compensated input.
     pub bypass: bool,
+    /// The gain of that bypassed input, dB (0 for a host bypass; the editor's Compare sets the
+    /// processed output's loudness over the input's). Glides like the other gains.
+    pub bypass_gain_db: f32,
 }
 
 impl Settings {
@@ -63,6 +66,7 @@ impl Settings {
             output_gain_db: 0.0,
             intensity: 1.0,
             bypass: false,
+            bypass_gain_db: 0.0,
         }
     }
 }

@@ -245,7 +245,9 @@ impl Plugin for Auralis {
         if let Some(demo) = &mut self.demo_input {
             demo.fill(buffer.as_slice());
         }
-        let controls = self.params.controls();
+        let mut controls = self.params.controls();
+        // The editor's Compare: the input at the output's loudness (realtime only).
+        controls.compare_gain_db = self.meters.as_ref().and_then(|m| m.compare_for(&session));
         session.set_controls(controls);
         self.take_in_saved_state(&mut session);
         // The editor's meters are fed only while it is drawing.

@@ -427,6 +427,8 @@ impl AuralisParams {
             max_limiting_db: l.max_limiting.value(),
             output_gain_db: self.output.gain.value(),
             bypass: self.output.bypass.value(),
+            // The editor's Compare is no parameter: the plugin sets it from the editor.
+            compare_gain_db: None,
         }
     }
 }
