@@ -9,6 +9,8 @@
 //! - [`compare`]: the input at the output's loudness, through the chain's bypass;
 //! - [`status`]: mode, preset, the analysis's state and reasons;
 //! - [`reference`]: loading a reference track from a path;
+//! - [`learn_file`]: learning a whole file (the command's pass 1) and holding the result;
+//! - [`file_job`]: the background thread both use;
 //! - [`controls`]: every parameter, grouped as in the host;
 //! - [`window`]: the plugin's `Editor`, resizable, its size saved with the plugin.
 
@@ -17,6 +19,8 @@ pub mod compare;
 pub mod controls;
 pub mod dynamics;
 pub mod eq_curve;
+pub mod file_job;
+pub mod learn_file;
 pub mod levels;
 pub mod loudness;
 pub mod meters;
@@ -51,6 +55,9 @@ pub struct Gui {
     reductions: dynamics::Reductions,
     levels: levels::Levels,
     loader: reference::ReferenceLoader,
+    learner: learn_file::MixLearner,
+    /// Files dropped on the editor are learned (else they become the reference).
+    drop_to_learn: bool,
 }
 
 impl Gui {
@@ -66,6 +73,8 @@ impl Gui {
             reductions: dynamics::Reductions::default(),
             levels: levels::Levels::new(MeterFrame::default().sample_rate),
             loader: reference::ReferenceLoader::default(),
+            learner: learn_file::MixLearner::default(),
+            drop_to_learn: true,
         }
     }
 
@@ -110,7 +119,14 @@ impl Gui {
             .show(ui, |ui| {
                 Panel::top("status").show(ui, |ui| {
                     status::draw(ui, &params, &frame.targets);
-                    self.loader.draw(ui, &params.reference_profile);
+                    self.learner.draw(ui, &params, setter, self.drop_to_learn);
+                    self.loader
+                        .draw(ui, &params.reference_profile, !self.drop_to_learn);
+                    ui.horizontal(|ui| {
+                        ui.label("A dropped file is");
+                        ui.radio_value(&mut self.drop_to_learn, true, "learned and held");
+                        ui.radio_value(&mut self.drop_to_learn, false, "the reference");
+                    });
                     ui.add_space(2.0);
                 });
                 Panel::bottom("parameters").show(ui, |ui| {

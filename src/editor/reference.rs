@@ -5,11 +5,11 @@
 //! plugin hands to the analysis on its next block.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, TryRecvError};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use egui::Ui;
 
+use super::file_job::{dropped_file, job_line, path_field, FileJob, JobState};
 use crate::analysis::{Analyzer, ReferenceProfile};
 use crate::audio_file::AudioReader;
 use crate::plugin::watched::Watched;
@@ -37,134 +37,73 @@ pub fn analyse_file(path: &Path) -> Result<ReferenceProfile> {
     Ok(ReferenceProfile::from_measured(&analyzer.measured()))
 }
 
-/// What the loader is doing.
-#[derive(Debug, Clone, PartialEq)]
-pub enum LoadState {
-    Idle,
-    Loading(String),
-    Loaded(String),
-    Failed(String),
-}
-
 /// The path field, the background job and its outcome.
+#[derive(Default)]
 pub struct ReferenceLoader {
     pub path: String,
-    job: Option<(String, Receiver<Result<ReferenceProfile, String>>)>,
-    pub state: LoadState,
-}
-
-impl Default for ReferenceLoader {
-    fn default() -> Self {
-        Self {
-            path: String::new(),
-            job: None,
-            state: LoadState::Idle,
-        }
-    }
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
+    job: FileJob<ReferenceProfile>,
 }
 
 impl ReferenceLoader {
     /// Starts decoding and analysing `path` in the background.
     pub fn start(&mut self, path: PathBuf) {
-        let name = file_name(&path);
-        let (tx, rx) = mpsc::channel();
-        let spawned = std::thread::Builder::new()
-            .name("auralis-reference".into())
-            .spawn(move || {
-                let result = analyse_file(&path)
-                    .with_context(|| "could not use it as a reference".to_string())
-                    .map_err(|e| format!("{e:#}"));
-                let _ = tx.send(result);
-            });
-        match spawned {
-            Ok(_) => {
-                self.state = LoadState::Loading(name.clone());
-                self.job = Some((name, rx));
-            }
-            Err(e) => self.state = LoadState::Failed(format!("no thread to load it on: {e}")),
-        }
+        self.job.start(
+            "auralis-reference",
+            path,
+            "could not use it as a reference",
+            analyse_file,
+        );
+    }
+
+    /// What the job is doing.
+    pub fn state(&self) -> &JobState {
+        &self.job.state
     }
 
     /// Takes a finished job's profile into `reference`. Returns whether a job is still running.
     pub fn poll(&mut self, reference: &Watched<Option<ReferenceProfile>>) -> bool {
-        let Some((name, rx)) = &self.job else {
-            return false;
-        };
-        match rx.try_recv() {
-            Ok(Ok(profile)) => {
-                reference.set(Some(profile));
-                self.state = LoadState::Loaded(name.clone());
-            }
-            Ok(Err(message)) => self.state = LoadState::Failed(message),
-            Err(TryRecvError::Empty) => return true,
-            Err(TryRecvError::Disconnected) => {
-                self.state = LoadState::Failed("the loader stopped without an answer".into())
-            }
+        if let Some(profile) = self.job.poll() {
+            reference.set(Some(profile));
         }
-        self.job = None;
-        false
+        self.job.busy()
     }
 
     /// The path field with Load and Clear, the reference in use, and a one-line message.
-    pub fn draw(&mut self, ui: &mut Ui, reference: &Watched<Option<ReferenceProfile>>) {
+    /// A dropped file loads here when `drop_here` (the other target is "learn from a file").
+    pub fn draw(
+        &mut self,
+        ui: &mut Ui,
+        reference: &Watched<Option<ReferenceProfile>>,
+        drop_here: bool,
+    ) {
         if self.poll(reference) {
             ui.ctx().request_repaint();
         }
         // A file dropped onto the editor loads at once.
-        let dropped = ui.ctx().input(|i| {
-            i.raw
-                .dropped_files
-                .iter()
-                .map(|f| f.path().to_path_buf())
-                .find(|p| !p.as_os_str().is_empty())
-        });
-        if let Some(path) = dropped {
+        if let Some(path) = dropped_file(ui).filter(|_| drop_here) {
             self.path = path.display().to_string();
             self.start(path);
         }
+        let busy = self.job.busy();
         ui.horizontal(|ui| {
-            ui.label("Reference file");
-            let field = ui.add(
-                egui::TextEdit::singleline(&mut self.path)
-                    .hint_text("/path/to/reference.wav (or drop a file)")
-                    .desired_width(ui.available_width() - 120.0),
-            );
-            let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            let busy = self.job.is_some();
-            let load = ui.add_enabled(!busy, egui::Button::new("Load")).clicked();
-            if (load || enter) && !busy && !self.path.trim().is_empty() {
-                self.start(PathBuf::from(self.path.trim()));
+            let hint = "/path/to/reference.wav (or drop a file)";
+            if let Some(path) = path_field(ui, "Reference file", hint, &mut self.path, "Load", busy)
+            {
+                self.start(path);
             }
             if ui.add_enabled(!busy, egui::Button::new("Clear")).clicked() {
                 reference.set(None);
-                self.state = LoadState::Idle;
+                self.job.state = JobState::Idle;
             }
         });
         let profile = reference.get();
-        let in_use = match (&profile, &self.state) {
-            (Some(p), LoadState::Loaded(name)) => format!("In use: {name}  {}", describe(p)),
+        let in_use = match (&profile, &self.job.state) {
+            (Some(p), JobState::Done(name)) => format!("In use: {name}  {}", describe(p)),
             (Some(p), _) => format!("In use: saved with the project  {}", describe(p)),
             (None, _) => "In use: none (Reference and Hybrid modes fall back to the preset)".into(),
         };
         ui.label(in_use);
-        match &self.state {
-            LoadState::Loading(name) => {
-                ui.horizontal(|ui| {
-                    ui.spinner();
-                    ui.label(format!("Analysing {name}..."));
-                });
-            }
-            LoadState::Failed(message) => {
-                ui.colored_label(super::theme::WARN, one_line(message));
-            }
-            _ => {}
-        }
+        job_line(ui, &self.job.state, "Analysing");
     }
 }
 
@@ -174,17 +113,6 @@ pub fn describe(p: &ReferenceProfile) -> String {
         "({:.1} LUFS, LRA {:.1} LU, crest {:.1} dB, correlation {:+.2})",
         p.integrated_lufs, p.lra_lu, p.crest_db, p.correlation
     )
-}
-
-/// The first line of `message`, shortened to fit one line.
-fn one_line(message: &str) -> String {
-    let line = message.lines().next().unwrap_or("");
-    if line.chars().count() > 160 {
-        let cut: String = line.chars().take(157).collect();
-        format!("{cut}...")
-    } else {
-        line.to_string()
-    }
 }
 
 #[cfg(test)]
@@ -222,7 +150,7 @@ mod tests {
         let mut loader = ReferenceLoader::default();
         loader.start(path);
         wait(&mut loader, &reference);
-        assert_eq!(loader.state, LoadState::Loaded("ref.wav".into()));
+        assert_eq!(loader.state(), &JobState::Done("ref.wav".into()));
         let profile = reference.get().expect("a reference");
         assert!(profile.integrated_lufs > -40.0 && profile.integrated_lufs < 0.0);
         assert!(profile.correlation > 0.99);
@@ -234,8 +162,8 @@ mod tests {
         let mut loader = ReferenceLoader::default();
         loader.start(PathBuf::from("/nonexistent/reference.wav"));
         wait(&mut loader, &reference);
-        match &loader.state {
-            LoadState::Failed(m) => assert!(m.contains("reference.wav"), "{m}"),
+        match loader.state() {
+            JobState::Failed(m) => assert!(m.contains("reference.wav"), "{m}"),
             other => panic!("{other:?}"),
         }
         assert!(reference.get().is_none());

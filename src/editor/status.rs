@@ -5,17 +5,20 @@ use egui::Ui;
 
 use super::theme;
 use crate::analysis::targets::{
-    CompReason, EqReason, LevelerReason, Motion, Targets, WidthReason, MIN_GATED_SECONDS,
+    CompReason, EqReason, LevelerReason, Motion, Origin, Targets, WidthReason, MIN_GATED_SECONDS,
 };
 use crate::plugin::params::{AnalysisParam, AuralisParams};
 
-/// The analysis's state in words, and its progress (0..1) where it is learning.
+/// The analysis's state in words, and its progress (0..1) where it is learning. Held targets
+/// say where they came from, and Hold with nothing learned says so.
 pub fn analysis_state(mode: AnalysisParam, t: &Targets) -> (String, Option<f32>) {
     let heard = t.measured.gated_seconds;
     match (mode, t.reasons.motion) {
-        (AnalysisParam::Hold, _) | (_, Motion::Held) => ("Held: targets frozen".into(), None),
-        (AnalysisParam::Learn, _) if t.locked => ("Learned: targets locked".into(), None),
-        (AnalysisParam::Learn, _) => (format!("Learning ({heard:.0} s heard)"), Some(t.confidence)),
+        (AnalysisParam::Hold, _) | (_, Motion::Held) => (held_from(t), None),
+        (AnalysisParam::Learn, _) => (
+            format!("Learning: {heard:.0} s heard (Hold to keep it)"),
+            Some(t.confidence),
+        ),
         (AnalysisParam::Continuous, Motion::FrozenSilence) => {
             ("Continuous: paused in silence".into(), None)
         }
@@ -23,10 +26,25 @@ pub fn analysis_state(mode: AnalysisParam, t: &Targets) -> (String, Option<f32>)
             ("Continuous: paused in a quiet passage".into(), None)
         }
         (AnalysisParam::Continuous, _) if heard < MIN_GATED_SECONDS => (
-            format!("Continuous: listening ({heard:.1} of {MIN_GATED_SECONDS:.0} s)"),
+            format!("Continuous: listening ({heard:.1} of {MIN_GATED_SECONDS:.1} s)"),
             Some(heard / MIN_GATED_SECONDS),
         ),
         (AnalysisParam::Continuous, _) => ("Continuous: following the music".into(), None),
+    }
+}
+
+/// What Hold holds, and where it came from.
+fn held_from(t: &Targets) -> String {
+    let heard = t.measured.gated_seconds;
+    if heard < MIN_GATED_SECONDS {
+        return "Held: nothing learned yet, holding no processing (Learn while playing, or \
+                learn from a file)"
+            .into();
+    }
+    match t.origin {
+        Origin::Listening => format!("Held: learned while playing ({heard:.0} s heard)"),
+        Origin::File => format!("Held: learned from a file ({heard:.0} s)"),
+        Origin::Preset => format!("Held: from a preset made by auralis learn ({heard:.0} s)"),
     }
 }
 
@@ -111,16 +129,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn learning_shows_progress_until_locked() {
+    fn learning_shows_progress_and_hold_says_where_its_targets_came_from() {
         let mut t = Targets::neutral();
         t.confidence = 0.4;
+        t.measured.gated_seconds = 6.0;
         let (text, progress) = analysis_state(AnalysisParam::Learn, &t);
-        assert!(text.starts_with("Learning"));
+        assert!(text.starts_with("Learning: 6 s"), "{text}");
         assert_eq!(progress, Some(0.4));
-        t.locked = true;
-        assert_eq!(analysis_state(AnalysisParam::Learn, &t).1, None);
+        t.reasons.motion = Motion::Held;
+        for (origin, words) in [
+            (Origin::Listening, "learned while playing"),
+            (Origin::File, "from a file"),
+            (Origin::Preset, "from a preset"),
+        ] {
+            t.origin = origin;
+            let (text, progress) = analysis_state(AnalysisParam::Hold, &t);
+            assert!(text.contains(words), "{text}");
+            assert_eq!(progress, None);
+        }
+        t.measured.gated_seconds = 0.0;
         assert!(analysis_state(AnalysisParam::Hold, &t)
             .0
-            .starts_with("Held"));
+            .contains("nothing learned"));
     }
 }
