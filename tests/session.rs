@@ -117,3 +117,46 @@ fn held_targets_apply_from_the_first_sample() {
     // And the analysis keeps holding them while it listens.
     assert_eq!(s.targets().leveler_gain_db, 6.0);
 }
+
+/// With held settings a bounce that starts from silence is the same samples however long the
+/// plugin ran before it and however the host cuts its blocks: the first sound after a rest
+/// restarts the chain and its control grid (Ardour renders exports with the running realtime
+/// activation, after a pre-roll of its own).
+#[test]
+fn held_bounces_from_silence_do_not_depend_on_what_ran_before() {
+    let music = dull_mix(6.0);
+    let mut held = Targets::neutral();
+    held.leveler_gain_db = 12.0; // into the limiter: its control-rate release is at work
+    held.comp_ratio = 3.0;
+    held.comp_threshold_db = -30.0;
+    held.eq_gains_db[3] = 4.0;
+    let bounce = |before: usize, blocks: &[usize]| {
+        let mut s = Session::new(FS, 512, 2, Controls::default(), Listener::Fixed(held));
+        let latency = s.latency();
+        // Whatever ran before: other music, then the pre-roll's silence.
+        let other = dull_mix(1.3);
+        render(&mut s, &other, 300);
+        let silence = vec![0.0f32; before];
+        render(&mut s, &[silence.clone(), silence], 256);
+        let [mut l, mut r] = music.clone();
+        l.resize(l.len() + latency, 0.0);
+        r.resize(r.len() + latency, 0.0);
+        let mut start = 0;
+        for &b in blocks.iter().cycle() {
+            if start >= l.len() {
+                break;
+            }
+            let end = (start + b).min(l.len());
+            s.process(&mut [&mut l[start..end], &mut r[start..end]]);
+            start = end;
+        }
+        (l, r)
+    };
+    let (l0, r0) = bounce(3_000, &[1024]);
+    assert!(l0.iter().any(|x| x.abs() > 0.1), "no audio out");
+    for (before, blocks) in [(7_777, &[333, 1024, 77][..]), (44_100, &[4096])] {
+        let (l, r) = bounce(before, blocks);
+        assert_eq!(l, l0, "left, {before} silent frames before, blocks {blocks:?}");
+        assert_eq!(r, r0, "right");
+    }
+}

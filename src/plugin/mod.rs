@@ -30,6 +30,8 @@ pub struct Auralis {
     carried: Option<Box<Analyzer>>,
     /// The last learned targets stored in the saved state.
     learned_saved: Option<Targets>,
+    /// The host's transport was rolling at the last block.
+    was_playing: bool,
     /// Versions of the saved reference and held targets the session has taken in.
     seen_reference: u32,
     seen_held: u32,
@@ -49,6 +51,7 @@ impl Default for Auralis {
             session: None,
             carried: None,
             learned_saved: None,
+            was_playing: false,
             seen_reference: 0,
             seen_held: 0,
             held_saved: false,
@@ -94,7 +97,11 @@ impl Auralis {
             // threaded analysis may still publish the learning ones for a block or two.
             let targets = *session.targets();
             let value = holding.then_some(targets);
+            // Never over a value the host or the editor announced since the last block (the
+            // editor's "learn from a file"): that one is taken in first.
+            let announced = self.params.held_targets.version() != self.seen_held;
             if (!holding || targets.reasons.motion == Motion::Held)
+                && !announced
                 && self.params.held_targets.try_store_quietly(value)
             {
                 self.held_saved = holding;
@@ -202,6 +209,7 @@ impl Plugin for Auralis {
             })
         };
         let mut session = Session::new(sample_rate, MAX_BLOCK, channels, controls, listener);
+        self.was_playing = false;
         self.seen_reference = p.reference_profile.version();
         self.seen_held = p.held_targets.version();
         let held = p.held_targets.get();
@@ -236,7 +244,7 @@ impl Plugin for Auralis {
         &mut self,
         buffer: &mut Buffer,
         _aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
+        context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let Some(mut session) = self.session.take() else {
             return ProcessStatus::Error("process called before activate");
@@ -245,6 +253,15 @@ impl Plugin for Auralis {
         if let Some(demo) = &mut self.demo_input {
             demo.fill(buffer.as_slice());
         }
+        // The chain starts from a clean state whenever the transport starts rolling, so a
+        // bounce does not depend on how long the plugin ran before it (Ardour renders its
+        // exports with the running realtime activation): filters, envelopes and every
+        // control-rate counter restart on the first block of the roll.
+        let playing = context.transport().playing;
+        if playing && !self.was_playing {
+            session.reset();
+        }
+        self.was_playing = playing;
         let mut controls = self.params.controls();
         // The editor's Compare: the input at the output's loudness (realtime only).
         controls.compare_gain_db = self.meters.as_ref().and_then(|m| m.compare_for(&session));
