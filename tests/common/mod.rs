@@ -272,6 +272,14 @@ impl Plugin {
             .expect("the plugin refused offline rendering");
     }
 
+    /// Back to realtime rendering (the default), as a host does after an export.
+    pub fn set_realtime(&mut self) {
+        let render = self.render.expect("no render extension");
+        render
+            .set(&self.instance.plugin_handle(), RenderMode::Realtime)
+            .expect("the plugin refused realtime rendering");
+    }
+
     pub fn latency(&mut self) -> usize {
         self.latency.get(&self.instance.plugin_handle()) as usize
     }
