@@ -53,6 +53,25 @@ pub struct MasterArgs {
     /// `auralis-demo.original.wav` and `auralis-demo.mastered.wav`.
     #[arg(long, conflicts_with_all = ["inputs", "output"])]
     pub demo: bool,
+    #[command(flatten)]
+    pub choices: Choices,
+    /// Output format: wav16 and wav24 are TPDF-dithered, wav32f is 32-bit float.
+    #[arg(long, default_value_t = OutputFormat::Wav24)]
+    pub format: OutputFormat,
+    /// Files mastered at once (default: one per core).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Also write the report as JSON to this file.
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+    /// Overwrite existing outputs (never an input).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The mastering choices `master` and `learn` share.
+#[derive(clap::Args, Debug)]
+pub struct Choices {
     /// The preset: its tonal curve, loudness, dynamics and width.
     #[arg(long, value_enum, default_value_t = PresetArg::Adaptive)]
     pub preset: PresetArg,
@@ -72,18 +91,6 @@ pub struct MasterArgs {
     /// How much of the processing to apply, 0 (none) to 1 (all).
     #[arg(long, default_value_t = 1.0, value_parser = parse_range(0.0, 1.0))]
     pub intensity: f32,
-    /// Output format: wav16 and wav24 are TPDF-dithered, wav32f is 32-bit float.
-    #[arg(long, default_value_t = OutputFormat::Wav24)]
-    pub format: OutputFormat,
-    /// Files mastered at once (default: one per core).
-    #[arg(long)]
-    pub jobs: Option<usize>,
-    /// Also write the report as JSON to this file.
-    #[arg(long, value_name = "FILE.json")]
-    pub report: Option<PathBuf>,
-    /// Overwrite existing outputs (never an input).
-    #[arg(long)]
-    pub force: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -122,7 +129,7 @@ fn parse_range(min: f32, max: f32) -> impl Fn(&str) -> Result<f32, String> + Clo
     }
 }
 
-impl MasterArgs {
+impl Choices {
     /// The plugin's controls these flags stand for.
     pub fn controls(&self) -> Controls {
         let preset = match self.preset {
