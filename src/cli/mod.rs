@@ -4,11 +4,13 @@ pub mod analyze;
 pub mod batch;
 pub mod demo;
 pub mod encode;
+pub mod learn;
 pub mod master;
 pub mod panics;
 pub mod paths;
 pub mod report;
 pub mod source;
+pub mod vstpreset;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +36,9 @@ pub struct Cli {
 pub enum Command {
     /// Master one file, several, or the built-in demo mix.
     Master(MasterArgs),
+    /// Learn a mix as `master` does (its pass 1) and write the plugin preset that plays it so:
+    /// the controls, Analysis = Hold and the held targets.
+    Learn(LearnArgs),
     /// Print a file's loudness and its 25-value fingerprint.
     Analyze(AnalyzeArgs),
 }
@@ -91,6 +96,25 @@ pub struct Choices {
     /// How much of the processing to apply, 0 (none) to 1 (all).
     #[arg(long, default_value_t = 1.0, value_parser = parse_range(0.0, 1.0))]
     pub intensity: f32,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LearnArgs {
+    /// The mix to learn (WAV, FLAC, MP3, OGG/Vorbis, AIFF; mono or stereo; 8 to 384 kHz).
+    pub input: PathBuf,
+    /// The preset to write: NAME.vstpreset (VST3; DAWs list the files in
+    /// ~/.vst3/presets/Auralis/Auralis/) or NAME.clapstate (a CLAP state).
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "NAME.vstpreset|NAME.clapstate"
+    )]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub choices: Choices,
+    /// Overwrite an existing preset (never the input).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -165,6 +189,7 @@ pub fn run() -> ExitCode {
     panics::install_hook();
     let result = panics::guard("", || match cli.command {
         Command::Master(args) => batch::run(&args),
+        Command::Learn(args) => learn::run(&args),
         Command::Analyze(args) => analyze::run(&args),
     });
     match result {
