@@ -33,6 +33,7 @@ use super::Auralis;
 use crate::analysis::{ReferenceProfile, Targets};
 use crate::controls::Controls;
 use crate::editor::EditorSize;
+use crate::learn::calibration;
 
 /// Key of the held targets among the persisted fields.
 pub const HELD_TARGETS_KEY: &str = "held-targets";
@@ -47,8 +48,11 @@ const MAX_EDITOR_SIDE: u32 = 16_384;
 /// Largest magnitude accepted for any number inside a persisted field: far beyond any real
 /// measurement (dB, LUFS, ratios), and far from where `f32` overflows.
 const MAX_FIELD_MAGNITUDE: f64 = 1.0e6;
-/// Largest leveler correction the analysis asks for, dB (see `analysis::targets`).
-const MAX_LEVELER_DB: f32 = 24.0;
+/// Largest leveler gain held targets may carry, dB: the analysis asks for at most 24 dB either
+/// way (see `analysis::targets`), and calibrating a whole file's targets (`auralis learn`, the
+/// command's master) moves that by up to [`calibration::MAX_CORRECTION_DB`] more: a mix at
+/// -42 LUFS needs some 28 dB to reach -14 LUFS.
+const MAX_LEVELER_DB: f32 = 24.0 + calibration::MAX_CORRECTION_DB;
 /// Compressor settings a held target may carry.
 const MAX_COMP_RATIO: f32 = 20.0;
 const MIN_COMP_THRESHOLD_DB: f32 = -120.0;
@@ -389,6 +393,17 @@ mod tests {
         assert!(!state.params.contains_key("from-the-future"));
         assert_eq!(state.fields[HELD_TARGETS_KEY], "null");
         assert!(matches!(state.params["width"], ParamValue::F32(w) if w == 1.5));
+    }
+
+    /// A quiet mix's calibrated targets (more than the analysis's 24 dB) load as learned.
+    #[test]
+    fn a_quiet_mixs_calibrated_leveler_gain_is_kept() {
+        let mut t = Targets::neutral();
+        t.leveler_gain_db = 29.25;
+        let mut state = saved_state(&Controls::default(), Some(t), None);
+        assert!(repair(&mut state).is_empty());
+        let held: Option<Targets> = serde_json::from_str(&state.fields[HELD_TARGETS_KEY]).unwrap();
+        assert_eq!(held, Some(t));
     }
 
     #[test]
