@@ -84,7 +84,15 @@ pub fn run(args: &LearnArgs) -> Result<ExitCode> {
 
     let reference = master::reference_profile(&args.choices.references)?;
     let (mut targets, heard) = auralis::learn::learn_file(input, &controls, reference.as_ref())
-        .map_err(|e| e.context(input.display().to_string()))?;
+        .map_err(|e| {
+            // The decoder's errors name the file already; the analysis's do not.
+            let shown = input.display().to_string();
+            if format!("{e:#}").contains(&shown) {
+                e
+            } else {
+                e.context(shown)
+            }
+        })?;
     targets.origin = Origin::Preset;
     let json = state::to_json(&state::saved_state(&controls, Some(targets), reference));
     let bytes = match format {
