@@ -481,3 +481,112 @@ fn references_are_matched_in_loudness_and_several_are_blended() {
     assert!(!run.status.success());
     assert!(String::from_utf8_lossy(&run.stderr).contains("--reference"));
 }
+
+/// The component state inside a `.vstpreset` (see src/cli/vstpreset.rs): after the 48-byte
+/// header, up to the chunk list the header points to.
+fn vstpreset_component(bytes: &[u8]) -> &[u8] {
+    assert_eq!(&bytes[..4], b"VST3");
+    let list_at = i64::from_le_bytes(bytes[40..48].try_into().unwrap()) as usize;
+    assert_eq!(&bytes[list_at..list_at + 4], b"List");
+    &bytes[48..list_at]
+}
+
+/// Every file in `dir`, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn learn_writes_one_state_in_either_container_and_keeps_existing_presets() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("mix.wav");
+    write_input(&input, &programme(44_100, 6.0, 2), 44_100, Format::Int16);
+    let (vst3, clap) = (
+        dir.path().join("mix.vstpreset"),
+        dir.path().join("mix.clapstate"),
+    );
+    for preset in [&vst3, &clap] {
+        let run = auralis(&["learn", s(&input), "-o", s(preset), "--preset", "warm"]);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert!(String::from_utf8_lossy(&run.stdout).contains("Analysis = Hold"));
+    }
+    // The same state in both: the VST3 component state is the CLAP stream after its length.
+    let (v, c) = (std::fs::read(&vst3).unwrap(), std::fs::read(&clap).unwrap());
+    assert!(vstpreset_component(&v) == &c[8..], "not the same state");
+    let json: serde_json::Value = serde_json::from_slice(&c[8..]).unwrap();
+    assert_eq!(json["params"]["preset"]["string"], "warm");
+    assert_eq!(json["params"]["analysis"]["string"], "hold");
+    // Written through a temporary file renamed into place: nothing else is left beside them.
+    assert_eq!(
+        listing(dir.path()),
+        ["mix.clapstate", "mix.vstpreset", "mix.wav"]
+    );
+
+    // An existing preset is kept unless forced.
+    std::fs::write(&vst3, b"precious").unwrap();
+    let run = auralis(&["learn", s(&input), "-o", s(&vst3)]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("--force"));
+    assert_eq!(std::fs::read(&vst3).unwrap(), b"precious");
+    let run = auralis(&[
+        "learn",
+        s(&input),
+        "-o",
+        s(&vst3),
+        "--preset",
+        "warm",
+        "--force",
+    ]);
+    assert!(run.status.success());
+    assert!(
+        std::fs::read(&vst3).unwrap() == v,
+        "not the same preset again"
+    );
+    assert_eq!(
+        listing(dir.path()),
+        ["mix.clapstate", "mix.vstpreset", "mix.wav"]
+    );
+}
+
+#[test]
+fn learn_refuses_what_it_cannot_write_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("mix.wav");
+    write_input(&input, &programme(44_100, 2.0, 2), 44_100, Format::Int16);
+    let one_line = |run: &Output| {
+        let err = String::from_utf8_lossy(&run.stderr).into_owned();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        err
+    };
+    // Usage errors: exit status 2, before any work.
+    let unknown = dir.path().join("mix.fxp");
+    let run = auralis(&["learn", s(&input), "-o", s(&unknown)]);
+    assert_eq!(run.status.code(), Some(2));
+    let err = one_line(&run);
+    assert!(
+        err.contains("mix.fxp") && err.contains(".vstpreset"),
+        "{err}"
+    );
+    let preset = dir.path().join("x.vstpreset");
+    let run = auralis(&["learn", s(&input), "-o", s(&preset), "--target-lufs", "-35"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(one_line(&run).contains("Target Loudness -35 LUFS"));
+    // The input is never overwritten, and an input that is not audio fails clearly.
+    let run = auralis(&["learn", s(&input), "-o", s(&input), "--force"]);
+    assert!(!run.status.success());
+    let junk = dir.path().join("junk.wav");
+    std::fs::write(&junk, b"not audio at all").unwrap();
+    let run = auralis(&["learn", s(&junk), "-o", s(&preset)]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(one_line(&run).contains("junk.wav"));
+    assert_eq!(listing(dir.path()), ["junk.wav", "mix.wav"]);
+}

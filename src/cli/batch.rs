@@ -19,12 +19,12 @@ use auralis::analysis::MasteringMode;
 
 /// Runs `auralis master`.
 pub fn run(args: &MasterArgs) -> Result<ExitCode> {
-    let controls = args.controls();
-    if controls.mode != MasteringMode::Adaptive && args.references.is_empty() {
+    let controls = args.choices.controls();
+    if controls.mode != MasteringMode::Adaptive && args.choices.references.is_empty() {
         bail!("--mode reference and --mode hybrid need at least one --reference FILE");
     }
     let (inputs, outputs) = plan(args)?;
-    let reference = master::reference_profile(&args.references)?;
+    let reference = master::reference_profile(&args.choices.references)?;
     let jobs: Vec<Job> = inputs
         .into_iter()
         .zip(outputs)
@@ -157,18 +157,6 @@ fn write_demo_original(path: &Path, force: bool) -> Result<()> {
 
 /// Writes `value` as JSON to a temporary file beside `path`, then renames it into place.
 fn write_json_atomically(path: &Path, value: &impl serde::Serialize) -> Result<()> {
-    let name = path
-        .file_name()
-        .with_context(|| format!("{}: not a file name", path.display()))?;
-    let tmp = path.with_file_name(format!(
-        ".{}.auralis-{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
     let json = serde_json::to_string_pretty(value)?;
-    std::fs::write(&tmp, json).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("cannot write {}", path.display())
-    })
+    super::encode::write_atomically(path, json.as_bytes(), true)
 }

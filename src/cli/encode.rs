@@ -5,6 +5,8 @@
 //! [`AtomicWavWriter::finish`], after flushing and fsyncing. If the writer is
 //! dropped without `finish` (an error, a panic, an early return) the temporary
 //! file is removed, so an interrupted run never leaves a half-written file.
+//! [`write_atomically`] does the same for a file written at once (a preset,
+//! a report).
 //!
 //! 16- and 24-bit output is TPDF dithered (the sum of two independent uniform
 //! values of ±½ LSB each, so ±1 LSB peak and a variance of LSB²/6) and clipped
@@ -244,41 +246,10 @@ impl AtomicWavWriter {
         if sample_rate == 0 {
             bail!("{shown}: sample rate must be positive");
         }
-        if final_path.is_dir() {
-            bail!("{shown}: is a directory");
-        }
-        if final_path.exists() && !force {
-            bail!("{shown} exists; use --force to overwrite");
-        }
-        let name = final_path
-            .file_name()
-            .ok_or_else(|| anyhow!("{shown}: output path has no file name"))?
-            .to_string_lossy()
-            .into_owned();
-        let dir = match final_path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let tmp_path = dir.join(format!(".{name}.auralis-{}.tmp", std::process::id()));
-        let file = match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp_path)
-        {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                // Left over by an earlier process with the same pid.
-                std::fs::remove_file(&tmp_path).with_context(|| {
-                    format!("{shown}: cannot remove stale {}", tmp_path.display())
-                })?;
-                OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&tmp_path)
-                    .with_context(|| format!("{shown}: cannot create {}", tmp_path.display()))?
-            }
-            Err(e) => bail!("{shown}: cannot create {}: {e}", tmp_path.display()),
-        };
+        let TempFile {
+            file,
+            path: tmp_path,
+        } = TempFile::beside(final_path, force)?;
         // From here on, failure must remove the temporary file.
         let cleanup = |e: anyhow::Error| {
             let _ = std::fs::remove_file(&tmp_path);
@@ -472,26 +443,92 @@ impl AtomicWavWriter {
         };
         complete(&mut writer).map_err(|e| anyhow!("{shown}: cannot complete WAV file: {e}"))?;
         drop(writer);
-        self.sync_handle
-            .sync_all()
-            .map_err(|e| anyhow!("{shown}: cannot sync to disk: {e}"))?;
-        std::fs::rename(&self.tmp_path, &self.final_path)
-            .map_err(|e| anyhow!("{shown}: cannot move finished file into place: {e}"))?;
+        move_into_place(&self.sync_handle, &self.tmp_path, &self.final_path)?;
         // Renamed: nothing left for Drop to remove.
         self.tmp_path = PathBuf::new();
-        if let Some(dir) = self.final_path.parent() {
-            let dir = if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            };
-            // Persist the rename; not all platforms can open directories.
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
         Ok(())
     }
+}
+
+/// A new, hidden temporary file beside the file it will become (`.NAME.auralis-PID.tmp`).
+struct TempFile {
+    file: File,
+    path: PathBuf,
+}
+
+impl TempFile {
+    /// Creates the temporary file for `final_path`. Fails if `final_path` is a directory, if
+    /// it exists and `force` is false, or if the temporary file cannot be created.
+    fn beside(final_path: &Path, force: bool) -> Result<TempFile> {
+        let shown = final_path.display();
+        if final_path.is_dir() {
+            bail!("{shown}: is a directory");
+        }
+        if final_path.exists() && !force {
+            bail!("{shown} exists; use --force to overwrite");
+        }
+        let name = final_path
+            .file_name()
+            .ok_or_else(|| anyhow!("{shown}: output path has no file name"))?
+            .to_string_lossy()
+            .into_owned();
+        let dir = match final_path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let path = dir.join(format!(".{name}.auralis-{}.tmp", std::process::id()));
+        let create = || OpenOptions::new().write(true).create_new(true).open(&path);
+        let file = match create() {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                // Left over by an earlier process with the same pid.
+                std::fs::remove_file(&path)
+                    .with_context(|| format!("{shown}: cannot remove stale {}", path.display()))?;
+                create().with_context(|| format!("{shown}: cannot create {}", path.display()))?
+            }
+            Err(e) => bail!("{shown}: cannot create {}: {e}", path.display()),
+        };
+        Ok(TempFile { file, path })
+    }
+}
+
+/// Fsyncs the complete temporary file `tmp` (through `handle`), renames it onto `final_path`
+/// (replacing it atomically) and fsyncs the directory.
+fn move_into_place(handle: &File, tmp: &Path, final_path: &Path) -> Result<()> {
+    let shown = final_path.display();
+    handle
+        .sync_all()
+        .map_err(|e| anyhow!("{shown}: cannot sync to disk: {e}"))?;
+    std::fs::rename(tmp, final_path)
+        .map_err(|e| anyhow!("{shown}: cannot move finished file into place: {e}"))?;
+    if let Some(dir) = final_path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        // Persist the rename; not all platforms can open directories.
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `final_path` through a hidden temporary file beside it, renamed into place
+/// only once complete and synced: an interrupted run leaves the old file (or none), never half
+/// a file. Refuses to replace an existing file unless `force`.
+pub fn write_atomically(final_path: &Path, bytes: &[u8], force: bool) -> Result<()> {
+    let shown = final_path.display();
+    let TempFile { mut file, path } = TempFile::beside(final_path, force)?;
+    let written = file
+        .write_all(bytes)
+        .map_err(|e| anyhow!("{shown}: write failed: {e}"))
+        .and_then(|()| move_into_place(&file, &path, final_path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&path);
+    }
+    written
 }
 
 impl Drop for AtomicWavWriter {

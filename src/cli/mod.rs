@@ -4,11 +4,13 @@ pub mod analyze;
 pub mod batch;
 pub mod demo;
 pub mod encode;
+pub mod learn;
 pub mod master;
 pub mod panics;
 pub mod paths;
 pub mod report;
 pub mod source;
+pub mod vstpreset;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +36,9 @@ pub struct Cli {
 pub enum Command {
     /// Master one file, several, or the built-in demo mix.
     Master(MasterArgs),
+    /// Learn a mix as `master` does (its pass 1) and write the plugin preset that plays it so:
+    /// the controls, Analysis = Hold and the held targets.
+    Learn(LearnArgs),
     /// Print a file's loudness and its 25-value fingerprint.
     Analyze(AnalyzeArgs),
 }
@@ -53,6 +58,25 @@ pub struct MasterArgs {
     /// `auralis-demo.original.wav` and `auralis-demo.mastered.wav`.
     #[arg(long, conflicts_with_all = ["inputs", "output"])]
     pub demo: bool,
+    #[command(flatten)]
+    pub choices: Choices,
+    /// Output format: wav16 and wav24 are TPDF-dithered, wav32f is 32-bit float.
+    #[arg(long, default_value_t = OutputFormat::Wav24)]
+    pub format: OutputFormat,
+    /// Files mastered at once (default: one per core).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Also write the report as JSON to this file.
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+    /// Overwrite existing outputs (never an input).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The mastering choices `master` and `learn` share.
+#[derive(clap::Args, Debug)]
+pub struct Choices {
     /// The preset: its tonal curve, loudness, dynamics and width.
     #[arg(long, value_enum, default_value_t = PresetArg::Adaptive)]
     pub preset: PresetArg,
@@ -72,16 +96,23 @@ pub struct MasterArgs {
     /// How much of the processing to apply, 0 (none) to 1 (all).
     #[arg(long, default_value_t = 1.0, value_parser = parse_range(0.0, 1.0))]
     pub intensity: f32,
-    /// Output format: wav16 and wav24 are TPDF-dithered, wav32f is 32-bit float.
-    #[arg(long, default_value_t = OutputFormat::Wav24)]
-    pub format: OutputFormat,
-    /// Files mastered at once (default: one per core).
-    #[arg(long)]
-    pub jobs: Option<usize>,
-    /// Also write the report as JSON to this file.
-    #[arg(long, value_name = "FILE.json")]
-    pub report: Option<PathBuf>,
-    /// Overwrite existing outputs (never an input).
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LearnArgs {
+    /// The mix to learn (WAV, FLAC, MP3, OGG/Vorbis, AIFF; mono or stereo; 8 to 384 kHz).
+    pub input: PathBuf,
+    /// The preset to write: NAME.vstpreset (VST3; DAWs list the files in
+    /// ~/.vst3/presets/Auralis/Auralis/) or NAME.clapstate (a CLAP state).
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "NAME.vstpreset|NAME.clapstate"
+    )]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub choices: Choices,
+    /// Overwrite an existing preset (never the input).
     #[arg(long)]
     pub force: bool,
 }
@@ -122,7 +153,7 @@ fn parse_range(min: f32, max: f32) -> impl Fn(&str) -> Result<f32, String> + Clo
     }
 }
 
-impl MasterArgs {
+impl Choices {
     /// The plugin's controls these flags stand for.
     pub fn controls(&self) -> Controls {
         let preset = match self.preset {
@@ -158,6 +189,7 @@ pub fn run() -> ExitCode {
     panics::install_hook();
     let result = panics::guard("", || match cli.command {
         Command::Master(args) => batch::run(&args),
+        Command::Learn(args) => learn::run(&args),
         Command::Analyze(args) => analyze::run(&args),
     });
     match result {

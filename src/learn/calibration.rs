@@ -32,6 +32,9 @@ pub const MAX_FRAMES: usize = 1 << 21;
 pub const CALIBRATION_TOLERANCE_LU: f32 = 0.05;
 /// Most calibration rounds (each processes every excerpt once).
 pub const MAX_ROUNDS: usize = 5;
+/// The most the calibration moves the leveler's gain from where the analysis put it, either
+/// way, dB.
+pub const MAX_CORRECTION_DB: f32 = 24.0;
 
 struct Excerpt {
     slot: u64,
@@ -185,7 +188,7 @@ pub struct Calibration {
 /// `goal` LUFS; `whole_input_lufs` is the whole input's integrated loudness. With `no_boost`
 /// (the analysis capped the gain at what the limiter may take) the gain never rises above
 /// where it starts. Secant steps on the measured loudness, so the compressor's and limiter's
-/// nonlinearity is followed; the gain moves at most ±24 dB from its start.
+/// nonlinearity is followed; the gain moves at most ±[`MAX_CORRECTION_DB`] from its start.
 pub fn calibrate(
     excerpts: &Excerpts,
     sample_rate: u32,
@@ -214,7 +217,8 @@ pub fn calibrate(
         let out = excerpts.output_lufs(sample_rate, controls, &t)?;
         Ok((whole_input_lufs as f64 + out - input) as f32)
     };
-    let (lo, hi) = (start - 24.0, if no_boost { start } else { start + 24.0 });
+    let reach = MAX_CORRECTION_DB;
+    let (lo, hi) = (start - reach, if no_boost { start } else { start + reach });
     let mut gain = start;
     let mut est = estimate(gain)?;
     let mut rounds = 1;

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use nice_plug::plugin::ParamValue;
 use nice_plug::prelude::*;
 
 use super::watched::Watched;
@@ -433,6 +434,57 @@ impl AuralisParams {
     }
 }
 
+/// The menu entry of enum `E` whose control is `value`, by its frozen ID as nice-plug saves it.
+fn menu_id<E: Enum, C: PartialEq>(value: C, control: impl Fn(E) -> C) -> &'static str {
+    let index = (0..E::variants().len())
+        .find(|&i| control(E::from_index(i)) == value)
+        .expect("every control has a menu entry");
+    E::ids().expect("menus have frozen IDs")[index]
+}
+
+/// The value nice-plug saves for the parameter `id` of an instance whose parameters read as
+/// `c` (the inverse of [`AuralisParams::controls`]; a test checks both directions on every
+/// parameter). `None` for an ID Auralis does not have.
+pub fn saved_value(id: &str, c: &Controls) -> Option<ParamValue> {
+    use ParamValue::{Bool, F32};
+    let menu = |id: &str| Some(ParamValue::String(id.to_owned()));
+    match id {
+        "mode" => menu(menu_id::<ModeParam, _>(c.mode, controls::Mode::from)),
+        "preset" => menu(menu_id::<PresetParam, _>(c.preset, controls::Preset::from)),
+        "analysis" => menu(menu_id::<AnalysisParam, _>(
+            c.analysis,
+            controls::AnalysisMode::from,
+        )),
+        "blend" => Some(F32(c.hybrid_blend)),
+        "intensity" => Some(F32(c.intensity)),
+        "tgt_auto" => Some(Bool(c.loudness_from_preset)),
+        "target" => Some(F32(c.target_lufs)),
+        "in_gain" => Some(F32(c.input_gain_db)),
+        "eq_on" => Some(Bool(c.eq_enabled)),
+        "eq_amt" => Some(F32(c.eq_amount)),
+        "tilt" => Some(F32(c.tilt_db)),
+        "dyn_on" => Some(Bool(c.dynamics_enabled)),
+        "dyn_amt" => Some(F32(c.dynamics_amount)),
+        "multiband" => Some(Bool(c.multiband)),
+        "st_on" => Some(Bool(c.stereo_enabled)),
+        "width" => Some(F32(c.width * 100.0)),
+        "mono_bass" => Some(F32(c.mono_bass_hz)),
+        "ref_tone" => Some(F32(c.match_tone)),
+        "ref_loud" => Some(F32(c.match_loudness)),
+        "ref_width" => Some(F32(c.match_width)),
+        "ref_dyn" => Some(F32(c.match_dynamics)),
+        "lev_on" => Some(Bool(c.leveler_enabled)),
+        "lim_on" => Some(Bool(c.limiter_enabled)),
+        "ceiling" => Some(F32(c.ceiling_dbtp)),
+        "lim_rel" => Some(F32(c.limiter_release_ms)),
+        "lim_auto" => Some(Bool(c.limiter_auto_release)),
+        "max_gr" => Some(F32(c.max_limiting_db)),
+        "out_gain" => Some(F32(c.output_gain_db)),
+        "bypass" => Some(Bool(c.bypass)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -480,6 +532,77 @@ mod tests {
             .map(|(id, _, _)| id)
             .collect();
         assert_eq!(ids, FROZEN_IDS.map(String::from).to_vec());
+    }
+
+    /// Sets the parameter `ptr` points to as nice-plug does when it loads a state.
+    ///
+    /// # Safety
+    /// `ptr` must point to a live parameter.
+    unsafe fn load_value(ptr: ParamPtr, value: &ParamValue) {
+        use nice_plug::params::InternalParamMut;
+        unsafe {
+            let known = match (ptr, value) {
+                (ParamPtr::FloatParam(p), ParamValue::F32(v)) => {
+                    (*p)._internal_set_plain_value(*v);
+                    true
+                }
+                (ParamPtr::BoolParam(p), ParamValue::Bool(v)) => {
+                    (*p)._internal_set_plain_value(*v);
+                    true
+                }
+                (ParamPtr::EnumParam(p), ParamValue::String(id)) => (*p).set_from_id(id),
+                _ => false,
+            };
+            assert!(known, "{value:?} cannot be loaded into {ptr:?}");
+        }
+    }
+
+    /// [`saved_value`] is the inverse of [`AuralisParams::controls`] on every parameter: the
+    /// values saved for controls that all differ from the defaults, loaded into a new instance,
+    /// read back as those controls. (No `..Default::default()`: a new control must be added
+    /// here.)
+    #[test]
+    fn saved_values_load_back_as_the_same_controls() {
+        let c = Controls {
+            mode: controls::Mode::Hybrid,
+            preset: controls::Preset::Punchy,
+            analysis: controls::AnalysisMode::Hold,
+            hybrid_blend: 0.25,
+            intensity: 0.75,
+            loudness_from_preset: false,
+            target_lufs: -12.5,
+            input_gain_db: -3.0,
+            eq_enabled: false,
+            eq_amount: 0.4,
+            tilt_db: 1.5,
+            dynamics_enabled: false,
+            dynamics_amount: 0.8,
+            multiband: true,
+            stereo_enabled: false,
+            width: 1.5,
+            mono_bass_hz: 120.0,
+            match_tone: 0.3,
+            match_loudness: 0.6,
+            match_width: 0.9,
+            match_dynamics: 0.1,
+            leveler_enabled: false,
+            limiter_enabled: false,
+            ceiling_dbtp: -0.5,
+            limiter_release_ms: 250.0,
+            limiter_auto_release: false,
+            max_limiting_db: 6.0,
+            output_gain_db: -2.0,
+            bypass: true,
+            compare_gain_db: None,
+        };
+        let params = AuralisParams::default();
+        for (id, ptr, _) in params.param_map() {
+            let value = saved_value(&id, &c).unwrap_or_else(|| panic!("{id}: no saved value"));
+            // SAFETY: `ptr` points into `params`, alive for the whole test.
+            unsafe { load_value(ptr, &value) };
+        }
+        assert_eq!(params.controls(), c);
+        assert!(saved_value("no-such-parameter", &c).is_none());
     }
 
     #[test]

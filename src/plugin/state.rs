@@ -17,16 +17,23 @@
 //!
 //! The format version is the Auralis version that wrote the state ([`PluginState::version`]):
 //! today's format is the first, so nothing needs migrating yet.
+//!
+//! The other way, [`saved_state`] makes the state an instance with given controls and saved
+//! fields would save (what `auralis learn` writes into presets), and [`to_json`] and
+//! [`clap_stream`] frame it as nice-plug's VST3 and CLAP wrappers do.
 
 use nice_plug::params::internals::ParamPtr;
 use nice_plug::params::{Param, Params};
-use nice_plug::plugin::{ParamValue, PluginState};
+use nice_plug::plugin::{ParamValue, Plugin, PluginState};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::params::AuralisParams;
+use super::params::{self, AuralisParams};
+use super::Auralis;
 use crate::analysis::{ReferenceProfile, Targets};
+use crate::controls::Controls;
 use crate::editor::EditorSize;
+use crate::learn::calibration;
 
 /// Key of the held targets among the persisted fields.
 pub const HELD_TARGETS_KEY: &str = "held-targets";
@@ -41,8 +48,11 @@ const MAX_EDITOR_SIDE: u32 = 16_384;
 /// Largest magnitude accepted for any number inside a persisted field: far beyond any real
 /// measurement (dB, LUFS, ratios), and far from where `f32` overflows.
 const MAX_FIELD_MAGNITUDE: f64 = 1.0e6;
-/// Largest leveler correction the analysis asks for, dB (see `analysis::targets`).
-const MAX_LEVELER_DB: f32 = 24.0;
+/// Largest leveler gain held targets may carry, dB: the analysis asks for at most 24 dB either
+/// way (see `analysis::targets`), and calibrating a whole file's targets (`auralis learn`, the
+/// command's master) moves that by up to [`calibration::MAX_CORRECTION_DB`] more: a mix at
+/// -42 LUFS needs some 28 dB to reach -14 LUFS.
+const MAX_LEVELER_DB: f32 = 24.0 + calibration::MAX_CORRECTION_DB;
 /// Compressor settings a held target may carry.
 const MAX_COMP_RATIO: f32 = 20.0;
 const MIN_COMP_THRESHOLD_DB: f32 = -120.0;
@@ -67,6 +77,75 @@ pub fn repair(state: &mut PluginState) -> Vec<String> {
         nice_plug::nice_warn!("Auralis state: {reason}");
     }
     reasons
+}
+
+/// The state nice-plug saves for an instance whose parameters read as `controls`, holding
+/// `held` targets and the `reference` profile (nothing learned, the editor at its default
+/// size): every parameter of [`AuralisParams`] by its ID, every persisted field as the
+/// parameters serialise it, and the plugin's version, as nice-plug's `serialize_object` builds
+/// them.
+pub fn saved_state(
+    controls: &Controls,
+    held: Option<Targets>,
+    reference: Option<ReferenceProfile>,
+) -> PluginState {
+    let instance = AuralisParams::default();
+    instance.held_targets.set(held);
+    instance.reference_profile.set(reference);
+    let params = instance
+        .param_map()
+        .into_iter()
+        .map(|(id, _, _)| {
+            let value = params::saved_value(&id, controls)
+                .unwrap_or_else(|| panic!("parameter {id:?} has no saved value"));
+            (id, value)
+        })
+        .collect();
+    PluginState {
+        version: Auralis::VERSION.to_owned(),
+        params,
+        fields: instance.serialize_fields(),
+    }
+}
+
+/// The values in `state` that its parameters cannot hold: a host moving such a parameter, or
+/// showing it, would see its range's end instead. One line per value, naming the parameter.
+pub fn out_of_range(state: &PluginState) -> Vec<String> {
+    let instance = AuralisParams::default();
+    let mut found = Vec::new();
+    for (id, ptr, _) in instance.param_map() {
+        if let (ParamPtr::FloatParam(p), Some(ParamValue::F32(v))) = (ptr, state.params.get(&id)) {
+            // SAFETY: `p` points into `instance`, alive for this whole function.
+            let (name, unit, lo, hi) = unsafe {
+                (
+                    (*p).name(),
+                    (*p).unit(),
+                    (*p).preview_plain(0.0),
+                    (*p).preview_plain(1.0),
+                )
+            };
+            if !(lo..=hi).contains(v) {
+                found.push(format!(
+                    "{name} {v}{unit} is outside the plugin's range, {lo}{unit} to {hi}{unit}"
+                ));
+            }
+        }
+    }
+    found
+}
+
+/// The state as nice-plug's VST3 `IComponent::getState` writes it: the JSON, nothing around it
+/// (Auralis builds nice-plug without its `zstd` feature).
+pub fn to_json(state: &PluginState) -> Vec<u8> {
+    serde_json::to_vec(state).expect("a plugin state serialises")
+}
+
+/// The state as nice-plug's CLAP `state.save` writes it to the stream: the JSON's length as 8
+/// little-endian bytes (CLAP streams do not say how long they are), then the JSON.
+pub fn clap_stream(json: &[u8]) -> Vec<u8> {
+    let mut bytes = (json.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(json);
+    bytes
 }
 
 fn repair_params(state: &mut PluginState, reasons: &mut Vec<String>) {
@@ -316,6 +395,17 @@ mod tests {
         assert!(matches!(state.params["width"], ParamValue::F32(w) if w == 1.5));
     }
 
+    /// A quiet mix's calibrated targets (more than the analysis's 24 dB) load as learned.
+    #[test]
+    fn a_quiet_mixs_calibrated_leveler_gain_is_kept() {
+        let mut t = Targets::neutral();
+        t.leveler_gain_db = 29.25;
+        let mut state = saved_state(&Controls::default(), Some(t), None);
+        assert!(repair(&mut state).is_empty());
+        let held: Option<Targets> = serde_json::from_str(&state.fields[HELD_TARGETS_KEY]).unwrap();
+        assert_eq!(held, Some(t));
+    }
+
     #[test]
     fn held_targets_are_clamped_and_huge_numbers_refused() {
         let mut t = Targets::neutral();
@@ -335,6 +425,53 @@ mod tests {
         state.fields.insert(HELD_TARGETS_KEY.into(), text);
         assert_eq!(repair(&mut state).len(), 1);
         assert_eq!(state.fields[HELD_TARGETS_KEY], "null");
+    }
+
+    /// The state saved for the default controls is the one a new instance saves: the repair
+    /// (which fills in nice-plug's own defaults) finds nothing to change and nothing missing.
+    #[test]
+    fn the_saved_state_of_default_controls_is_a_new_instances() {
+        let mut state = saved_state(&Controls::default(), None, None);
+        let before = to_json(&state);
+        assert_eq!(repair(&mut state), Vec::<String>::new());
+        assert_eq!(to_json(&state), before);
+        let text = String::from_utf8(before).unwrap();
+        assert!(text.starts_with(&format!("{{\"version\":\"{}\"", Auralis::VERSION)));
+        assert!(text.contains("\"analysis\":{\"string\":\"continuous\"}"));
+        assert!(text.contains("\"held-targets\":\"null\""));
+    }
+
+    /// Held targets and the reference travel in their persisted fields as JSON strings.
+    #[test]
+    fn the_saved_state_holds_the_targets_and_the_controls() {
+        let mut t = Targets::neutral();
+        t.leveler_gain_db = 7.25;
+        let controls = Controls {
+            analysis: crate::controls::AnalysisMode::Hold,
+            target_lufs: -12.5,
+            ..Controls::default()
+        };
+        let state = saved_state(&controls, Some(t), None);
+        let held: Option<Targets> = serde_json::from_str(&state.fields[HELD_TARGETS_KEY]).unwrap();
+        assert_eq!(held, Some(t));
+        assert!(matches!(&state.params["analysis"], ParamValue::String(s) if s == "hold"));
+        assert!(matches!(state.params["target"], ParamValue::F32(v) if v == -12.5));
+        let stream = clap_stream(&to_json(&state));
+        assert_eq!(stream[..8], (stream.len() as u64 - 8).to_le_bytes());
+    }
+
+    #[test]
+    fn values_the_parameters_cannot_hold_are_named() {
+        let controls = Controls {
+            target_lufs: -35.0,
+            ..Controls::default()
+        };
+        assert!(out_of_range(&saved_state(&Controls::default(), None, None)).is_empty());
+        let found = out_of_range(&saved_state(&controls, None, None));
+        assert_eq!(
+            found,
+            ["Target Loudness -35 LUFS is outside the plugin's range, -30 LUFS to -6 LUFS"]
+        );
     }
 
     #[test]
