@@ -246,11 +246,14 @@ fn learned_targets_survive_a_reload_and_a_sample_rate_change() {
     plugin.deactivate(processor);
     let state = plugin.save_state();
 
-    // Reopened in a new instance, activated at 44.1 kHz, held at its first block.
+    // Reopened in a new instance at 44.1 kHz, still in Learn: it hears 5 s of other music
+    // (less than what was learned, which it must not drop for it), then the user holds.
     let mut reopened = Plugin::new();
     reopened.load_state(&state);
     reopened.set_offline();
     let mut processor = reopened.activate(44_100.0);
+    let other = programme(5.0);
+    processor.process_in_blocks(&other, &[512], &[]);
     let silence = vec![0.0f32; 1024];
     let set_hold = Automation {
         at: 0,
@@ -265,6 +268,11 @@ fn learned_targets_survive_a_reload_and_a_sample_rate_change() {
     // The same instance that learned, re-activated at 96 kHz: its analysis restarts at the new
     // rate, what it learned at 48 kHz is what Hold holds.
     let mut processor = plugin.activate(96_000.0);
+    let set_hold = Automation {
+        at: 0,
+        param: &analysis,
+        value: hold,
+    };
     processor.process_in_blocks(&[silence.clone(), silence], &[512], &[set_hold]);
     plugin.deactivate(processor);
     let held = saved_targets(&mut plugin, "held-targets").expect("held targets saved");

@@ -156,7 +156,10 @@ fn held_bounces_from_silence_do_not_depend_on_what_ran_before() {
     assert!(l0.iter().any(|x| x.abs() > 0.1), "no audio out");
     for (before, blocks) in [(7_777, &[333, 1024, 77][..]), (44_100, &[4096])] {
         let (l, r) = bounce(before, blocks);
-        assert_eq!(l, l0, "left, {before} silent frames before, blocks {blocks:?}");
+        assert_eq!(
+            l, l0,
+            "left, {before} silent frames before, blocks {blocks:?}"
+        );
         assert_eq!(r, r0, "right");
     }
 }

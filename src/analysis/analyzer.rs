@@ -48,6 +48,14 @@ pub const PROGRAMME_TAU_S: f32 = 30.0;
 /// Time constant with which the robust peak envelope decays toward lower block peaks, seconds.
 pub const PEAK_RELEASE_TAU_S: f32 = 20.0;
 
+/// Of this pass's learned targets and an earlier pass's, the one that heard more music.
+fn prefer(own: Option<Targets>, prior: Option<Targets>) -> Option<Targets> {
+    match (own, prior) {
+        (Some(o), Some(p)) if o.measured.gated_seconds < p.measured.gated_seconds => Some(p),
+        (o, p) => o.or(p),
+    }
+}
+
 /// Hop size in samples for a sample rate.
 pub fn hop_for(sample_rate: f32) -> usize {
     if sample_rate <= 64_000.0 {
@@ -166,9 +174,13 @@ impl Analyzer {
             return;
         }
         match now {
-            AnalysisMode::Learn => self.reset_measurements(),
+            AnalysisMode::Learn => {
+                // Learning anew: what an earlier pass learned gives way.
+                self.reset_measurements();
+                self.prior = None;
+            }
             AnalysisMode::Hold if was == AnalysisMode::Learn => {
-                if let Some(learned) = self.learn_now().or(self.prior) {
+                if let Some(learned) = prefer(self.learn_now(), self.prior) {
                     self.targets = learned;
                 }
             }
@@ -184,13 +196,14 @@ impl Analyzer {
     }
 
     /// What Learn has learned so far, as Hold would hold it: the rules applied to the whole
-    /// pass's measurements, or, before [`MIN_GATED_SECONDS`] of music in this pass, what an
-    /// earlier pass learned (see [`Analyzer::set_prior`]).
+    /// pass's measurements, or what an earlier pass learned (see [`Analyzer::set_prior`]) while
+    /// this pass has heard less music than it did: nothing learned is dropped for less.
     pub fn learned(&self) -> Option<Targets> {
-        self.learned.or(self.prior)
+        prefer(self.learned, self.prior)
     }
 
-    /// What an earlier pass learned, kept for Hold until this pass learns something.
+    /// What an earlier pass learned (set after the choices: entering Learn clears it), kept
+    /// for Hold until this pass has heard as much.
     pub fn set_prior(&mut self, prior: Option<Targets>) {
         self.prior = prior;
     }
@@ -404,6 +417,11 @@ impl Analyzer {
             next.locked = false;
             next.reasons.motion = motion;
             self.targets = next;
+        } else if motion == Motion::Held {
+            // Held targets stay exactly as held, measurements included (the multiband
+            // thresholds follow the measured band powers): a held bounce is the same in any
+            // mode and however the analysis thread is scheduled.
+            self.targets.reasons.motion = motion;
         } else {
             self.targets.measured = m;
             self.targets.confidence =

@@ -210,9 +210,16 @@ pub struct Targets {
     pub confidence: f32,
     /// Learn mode has locked these targets.
     pub locked: bool,
-    /// Where held targets came from (states saved before it existed read as learned).
-    #[serde(default)]
+    /// Where held targets came from (states saved before it existed read as learned; the
+    /// default is not written, so such states save as they were).
+    #[serde(default, skip_serializing_if = "Origin::is_listening")]
     pub origin: Origin,
+}
+
+impl Origin {
+    fn is_listening(&self) -> bool {
+        *self == Origin::Listening
+    }
 }
 
 /// Where a set of targets came from, for the editor and the report.

@@ -147,13 +147,13 @@ pub const LRA_RANGE: (f32, f32) = (0.0, 20.0);
 /// true peak.
 pub fn draw(
     ui: &mut Ui,
-    m: &Measured,
+    input: &Side,
     output: &Side,
+    correlation: f32,
     paused: bool,
     target_lufs: f32,
     ceiling_dbtp: f32,
 ) -> bool {
-    let input = Side::of_measured(m);
     ui.strong("Loudness");
     row(ui, "", |ui, i, o| {
         let painter = ui.painter();
@@ -166,7 +166,7 @@ pub fn draw(
                 c,
             );
         };
-        head(i, "Input (analysis)", theme::INPUT);
+        head(i, "Input", theme::INPUT);
         head(
             o,
             if paused { "Output (paused)" } else { "Output" },
@@ -175,7 +175,7 @@ pub fn draw(
     });
     let lufs = |ui: &mut Ui, name: &str, v: fn(&Side) -> f32| {
         row(ui, name, |ui, i, o| {
-            for (cell, side) in [(i, &input), (o, output)] {
+            for (cell, side) in [(i, input), (o, output)] {
                 let v = v(side);
                 let color = theme::LOUDNESS;
                 bar(
@@ -194,7 +194,7 @@ pub fn draw(
     lufs(ui, "Short-term", |s| s.short_term);
     lufs(ui, "Integrated", |s| s.integrated);
     row(ui, "LRA", |ui, i, o| {
-        for (cell, side) in [(i, &input), (o, output)] {
+        for (cell, side) in [(i, input), (o, output)] {
             let text = if side.lra.is_finite() {
                 format!("{:.1} LU", side.lra)
             } else {
@@ -204,7 +204,7 @@ pub fn draw(
         }
     });
     row(ui, "True peak", |ui, i, o| {
-        for (cell, side) in [(i, &input), (o, output)] {
+        for (cell, side) in [(i, input), (o, output)] {
             let over = side.true_peak > ceiling_dbtp;
             bar(
                 ui,
@@ -225,8 +225,8 @@ pub fn draw(
             Pos2::new(i.right() - VALUE_W, i.bottom() - 4.0),
         );
         painter.rect_filled(track, 2.0, theme::METER_BG);
-        let c = if m.correlation.is_finite() {
-            m.correlation.clamp(-1.0, 1.0)
+        let c = if correlation.is_finite() {
+            correlation.clamp(-1.0, 1.0)
         } else {
             0.0
         };

@@ -42,6 +42,7 @@ use realfft::RealFftPlanner;
 pub use meters::{meter_link, MeterFrame, MeterTap, MeterView};
 pub use window::{AuralisEditor, EditorSize};
 
+use crate::analysis::targets::Motion;
 use crate::plugin::params::AuralisParams;
 
 /// Everything the editor draws from, and what it keeps between frames.
@@ -114,6 +115,7 @@ impl Gui {
         let compare = self.view.compare().clone();
         let matched = self.levels.matched_gain_db();
         let output = loudness::Side::of_reading(&self.levels.output());
+        let input_reading = self.levels.input();
         ResizableWindow::new("auralis-editor")
             .min_size(egui::vec2(theme::MIN_WIDTH, theme::MIN_HEIGHT))
             .show(ui, |ui| {
@@ -139,10 +141,18 @@ impl Gui {
                     .exact_size(340.0)
                     .resizable(false)
                     .show(ui, |ui| {
+                        // The analysis's own measurements, except in Hold, where its targets
+                        // (measurements included) stay as held: then the editor's meter.
+                        let input = if frame.targets.reasons.motion == Motion::Held {
+                            loudness::Side::of_reading(&input_reading)
+                        } else {
+                            loudness::Side::of_measured(&frame.targets.measured)
+                        };
                         let reset = loudness::draw(
                             ui,
-                            &frame.targets.measured,
+                            &input,
                             &output,
+                            frame.targets.measured.correlation,
                             compare.engaged_gain_db().is_some(),
                             frame.targets.target_lufs,
                             params.limiter.ceiling.value(),

@@ -119,19 +119,24 @@ impl Auralis {
     }
 
     /// The analysis for an activation at `sample_rate` with `channels`: the one the instance
-    /// carried from its last activation when the format is the same, else a new one that
-    /// keeps what was learned before (carried, or saved with the project) as its prior.
-    fn analyzer_for(&mut self, sample_rate: f32, channels: usize) -> Box<Analyzer> {
+    /// carried from its last activation when the format is the same, else a new one, with
+    /// what was learned before (carried, or saved with the project) to hold until it has
+    /// learned as much itself.
+    fn analyzer_for(
+        &mut self,
+        sample_rate: f32,
+        channels: usize,
+    ) -> (Box<Analyzer>, Option<Targets>) {
         let fresh = Analyzer::new(sample_rate, channels);
         match self.carried.take() {
-            Some(a) if a.sample_rate() == fresh.sample_rate() && a.channels() == channels => a,
+            Some(a) if a.sample_rate() == fresh.sample_rate() && a.channels() == channels => {
+                (a, None)
+            }
             carried => {
-                let mut a = Box::new(fresh);
                 let prior = carried
                     .and_then(|c| c.learned())
                     .or_else(|| self.params.learned_targets.get());
-                a.set_prior(prior);
-                a
+                (Box::new(fresh), prior)
             }
         }
     }
@@ -195,8 +200,11 @@ impl Plugin for Auralis {
         let controls = p.controls();
         // The analysis takes the current choices before it runs, so a Hold engaged while the
         // plugin was inactive holds what was learned from the very first block.
-        let mut analyzer = self.analyzer_for(sample_rate, channels);
+        let (mut analyzer, prior) = self.analyzer_for(sample_rate, channels);
         analyzer.set_config(controls.analysis_config());
+        if prior.is_some() {
+            analyzer.set_prior(prior);
+        }
         analyzer.set_reference(p.reference_profile.get());
         // An offline bounce analyses inline at a fixed hop so that it is deterministic; in
         // realtime the analysis runs on its own thread.
