@@ -151,7 +151,9 @@ impl Session {
         let channels = &mut channels[..used];
         // Sound after a rest re-anchors the chain (see `Session::silent_run`): what came
         // before the first sound is processed first, then the chain restarts at it.
+        // Of the input: the channels hold the output once processed.
         let first = first_sound(channels, len);
+        let trailing = last_sound(channels, len).map(|j| (len - 1 - j) as u64);
         let at_rest = self.silent_run.saturating_add(first.unwrap_or(len) as u64) >= self.rest;
         match first {
             Some(i) if at_rest => {
@@ -161,10 +163,7 @@ impl Session {
             }
             _ => self.process_range(channels, 0, len),
         }
-        self.silent_run = match last_sound(channels, len) {
-            Some(j) => (len - 1 - j) as u64,
-            None => self.silent_run.saturating_add(len as u64),
-        };
+        self.silent_run = trailing.unwrap_or(self.silent_run.saturating_add(len as u64));
     }
 
     /// Processes frames `from..to`, cut on the control grid.

@@ -220,7 +220,12 @@ fn assert_fields_kept(loaded: &Value, old: &Value, what: &str) {
         .keys()
         .filter(|k| !fields.contains_key(*k))
         .collect();
-    assert_eq!(extra, ["editor-size"], "{what}: fields the old state lacks");
+    assert_eq!(
+        extra,
+        ["editor-size", "learned-targets"],
+        "{what}: fields the old state lacks"
+    );
+    assert_eq!(loaded["fields"]["learned-targets"], "null", "{what}");
     let size: auralis::editor::EditorSize =
         serde_json::from_str(loaded["fields"]["editor-size"].as_str().unwrap()).unwrap();
     assert_eq!(size, auralis::editor::EditorSize::default(), "{what}");
