@@ -99,11 +99,14 @@ fn nan_and_infinities_in_the_input_are_survived() {
         assert_clean(&out, &context);
         let reference = render(offline, &clean);
         let tail = seconds(7.0)..;
+        // In realtime the two renders also differ by where the analysis thread happened to be,
+        // while the targets still move fast (little heard yet): a wider bound there.
+        let bound = if offline { 1.0 } else { 1.5 };
         for c in 0..2 {
             let ratio = rms_of(&out[c][tail.clone()]) / rms_of(&reference[c][tail.clone()]);
             let db = 20.0 * ratio.log10();
             assert!(
-                db.abs() < 1.0,
+                db.abs() < bound,
                 "{context}: channel {c} is {db:.2} dB off the clean render a second after"
             );
         }
