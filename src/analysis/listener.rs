@@ -57,14 +57,6 @@ impl Listener {
         }
     }
 
-    /// The analysis hop the caller must align its blocks to for determinism, if any.
-    pub fn hop(&self) -> Option<usize> {
-        match self {
-            Self::Inline(a) => Some(a.hop()),
-            _ => None,
-        }
-    }
-
     pub fn set_config(&mut self, config: AnalysisConfig) {
         match self {
             Self::Thread { thread, .. } => thread.set_config(config),

@@ -597,18 +597,6 @@ impl RateLimits {
             width_per_s: self.width_per_s * k,
         }
     }
-
-    /// True when every setting of `a` is within `tol` (dB, or ratio/width units) of `b`.
-    pub fn converged(a: &Targets, b: &Targets, tol: f32) -> bool {
-        a.eq_gains_db
-            .iter()
-            .zip(&b.eq_gains_db)
-            .all(|(x, y)| (x - y).abs() <= tol)
-            && (a.comp_ratio - b.comp_ratio).abs() <= tol
-            && (a.comp_threshold_db - b.comp_threshold_db).abs() <= tol
-            && (a.leveler_gain_db - b.leveler_gain_db).abs() <= tol
-            && (a.width - b.width).abs() <= tol
-    }
 }
 
 #[cfg(test)]
