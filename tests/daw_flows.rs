@@ -79,6 +79,27 @@ fn analysis_value(plugin: &mut Plugin, step: f64) -> (Param, f64) {
     (analysis, value)
 }
 
+/// An offline pass (a host's export) of `audio` in blocks of `block`, with Analysis set to
+/// `value` at its first sample.
+fn offline_pass(
+    plugin: &mut Plugin,
+    sample_rate: f64,
+    audio: &Stereo,
+    block: usize,
+    analysis: &Param,
+    value: f64,
+) {
+    plugin.set_offline();
+    let mut processor = plugin.activate(sample_rate);
+    let set = Automation {
+        at: 0,
+        param: analysis,
+        value,
+    };
+    processor.process_in_blocks(audio, &[block], &[set]);
+    plugin.deactivate(processor);
+}
+
 /// Silence in realtime blocks until the saved held targets appear (the threaded analysis
 /// answers Hold a moment later); returns them.
 fn wait_for_held(plugin: &mut Plugin, processor: &mut Processor) -> Targets {
@@ -129,15 +150,7 @@ fn learn_during_an_export_then_hold_after_the_reactivation_holds_what_was_learne
     let mut plugin = Plugin::new();
     let (analysis, learn) = analysis_value(&mut plugin, 1.0);
     // The export: offline, Learn from its first sample.
-    plugin.set_offline();
-    let mut processor = plugin.activate(SAMPLE_RATE);
-    let set_learn = Automation {
-        at: 0,
-        param: &analysis,
-        value: learn,
-    };
-    processor.process_in_blocks(&audio, &[4096], &[set_learn]);
-    plugin.deactivate(processor);
+    offline_pass(&mut plugin, SAMPLE_RATE, &audio, 4096, &analysis, learn);
     // Back to realtime; transport stopped (silence), the user holds.
     let mut plugin_rt = plugin;
     plugin_rt.set_realtime();
@@ -191,15 +204,7 @@ fn learn_keeps_learning_across_activations_and_process_modes() {
     let mut plugin = Plugin::new();
     let (analysis, learn) = analysis_value(&mut plugin, 1.0);
     let (_, hold) = analysis_value(&mut plugin, 2.0);
-    plugin.set_offline();
-    let mut processor = plugin.activate(SAMPLE_RATE);
-    let set_learn = Automation {
-        at: 0,
-        param: &analysis,
-        value: learn,
-    };
-    processor.process_in_blocks(&first, &[4096], &[set_learn]);
-    plugin.deactivate(processor);
+    offline_pass(&mut plugin, SAMPLE_RATE, &first, 4096, &analysis, learn);
     // Realtime: fed at a pace the analysis thread keeps up with (a 1 s ring).
     plugin.set_realtime();
     let mut processor = plugin.activate(SAMPLE_RATE);
@@ -212,15 +217,7 @@ fn learn_keeps_learning_across_activations_and_process_modes() {
     let learned = saved_targets(&mut plugin, "learned-targets");
     assert!(learned.is_some(), "nothing learned saved");
     // Hold engaged while the plugin is inactive, seen at the next activation's first block.
-    plugin.set_offline();
-    let mut processor = plugin.activate(SAMPLE_RATE);
-    let set_hold = Automation {
-        at: 0,
-        param: &analysis,
-        value: hold,
-    };
-    processor.process_in_blocks(&first, &[512], &[set_hold]);
-    plugin.deactivate(processor);
+    offline_pass(&mut plugin, SAMPLE_RATE, &first, 512, &analysis, hold);
     let held = saved_targets(&mut plugin, "held-targets").expect("held targets saved");
     assert_same_targets(&held, &expected, "learned over two activations");
 }
@@ -235,15 +232,7 @@ fn learned_targets_survive_a_reload_and_a_sample_rate_change() {
     let mut plugin = Plugin::new();
     let (analysis, learn) = analysis_value(&mut plugin, 1.0);
     let (_, hold) = analysis_value(&mut plugin, 2.0);
-    plugin.set_offline();
-    let mut processor = plugin.activate(SAMPLE_RATE);
-    let set_learn = Automation {
-        at: 0,
-        param: &analysis,
-        value: learn,
-    };
-    processor.process_in_blocks(&audio, &[4096], &[set_learn]);
-    plugin.deactivate(processor);
+    offline_pass(&mut plugin, SAMPLE_RATE, &audio, 4096, &analysis, learn);
     let state = plugin.save_state();
 
     // Reopened in a new instance at 44.1 kHz, still in Learn: it hears 5 s of other music
