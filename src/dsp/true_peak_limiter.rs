@@ -7,37 +7,64 @@
 //! 1. `p[n]`: the stereo-linked true-peak envelope, the largest magnitude over both channels of
 //!    the four 4x-interpolated values around sample `n` ([`Oversampler4x::peak_envelope`], group
 //!    delay 8 samples).
-//! 2. `m[n] = max(p[n − W + 1 ..= n])`, a sliding maximum ([`SegmentMax`], the branch-free
-//!    van Herk / Gil-Werman form of [`super::sliding_max`]) over `W = L + 2·H`,
-//!    where `L` is the lookahead in samples and `H = 8` a guard band (the interpolator's
-//!    half-length).
-//! 3. `r[n] = min(1, T / m[n])` (computed as `T / max(T, m)`), the required gain, with `T` the
-//!    ceiling less a 0.1 dB safety margin. It covers the difference between this interpolator and an independent meter: on
-//!    transients rich in content near Nyquist, the `ebur128` crate's 48-tap Hann interpolator was
-//!    measured reading up to 0.17 dB above this one (both are short approximations of the ideal
-//!    band-limited reconstruction and disagree there), and the gain curve's own modulation.
-//! 4. Release: `e[n] = r[n]` if `r[n] ≤ e[n − 1]` (instant: the attack is shaped by step 5),
-//!    else `e[n] = r[n] + (e[n − 1] − r[n])·a`, `a = exp(−1 / (τ·fs))` — a one-pole return toward
-//!    `r` with time constant τ (the set release, or the automatic one below).
+//! 2. Two sliding maxima of `p` ([`SegmentMax`], the branch-free van Herk / Gil-Werman form of
+//!    [`super::sliding_max`]), both ending at `n`: the short one over `W = L + 2·H`, where `L` is
+//!    the lookahead in samples and `H = 8` a guard band (the interpolator's half-length), and the
+//!    **bass-held** one over `W + B`, `B` = [`BASS_HOLD_S`] (50 ms, one period of 20 Hz).
+//! 3. `r[n] = min(1, T / m[n])` (computed as `T / max(T, m)`) for each, the required gain, with
+//!    `T` the ceiling less a 0.1 dB safety margin. It covers the difference between this
+//!    interpolator and an independent meter: on transients rich in content near Nyquist, the
+//!    `ebur128` crate's 48-tap Hann interpolator was measured reading up to 0.17 dB above this
+//!    one (both are short approximations of the ideal band-limited reconstruction and disagree
+//!    there), and the gain curve's own modulation. The request released toward is
+//!    `q = r_short + w·(r_held − r_short)`: the held one (`w = 1`) with a fixed release, a
+//!    program-dependent weight with the automatic one (below). `r_held ≤ q ≤ r_short`.
+//! 4. Release: `e[n] = q[n]` if `q[n] ≤ e[n − 1]` (instant: the attack is shaped by step 5),
+//!    else `e[n] = q[n] + (e[n − 1] − q[n])·a`, `a = exp(−1 / (τ·fs))` — a one-pole return toward
+//!    `q` with time constant τ (the set release, or the automatic one below).
 //! 5. `g[n] = mean(e[n − L + 1 ..= n])`, a running box average over `L` samples: the gain falls as
 //!    a straight line spread over the whole lookahead, with no step.
 //!
 //! The audio is delayed by `D = 8 + L − 1 + H` samples. Then for every peak at sample `k` the gain
-//! applied to samples `k − H ..= k + H` is at most `r` of that peak (a box average of values that
-//! are all held at or below it), so nothing the detector sees overshoots, and the guard band keeps
-//! the neighbours that shape the interpolated peak down too.
+//! applied to samples `k − H ..= k + H` is at most `r_short` of that peak (a box average of values
+//! that are all held at or below it), so nothing the detector sees overshoots, and the guard band
+//! keeps the neighbours that shape the interpolated peak down too. The bass hold only looks
+//! further back, so it never changes the attack, the latency or that bound.
+//!
+//! **Why the bass hold.** A lookahead limiter's gain computer sees the peaks of a low note one
+//! half-cycle at a time; with a window of a few ms the request returns to 1 between them and the
+//! release starts after every crest, so the gain ripples at the note's frequency and writes its
+//! harmonics into it (with 2 ms of lookahead and a 100 ms release, harmonics of a limited 50 Hz
+//! sine stood at −48 dB). Holding the request over a whole period of the lowest bass before any
+//! release makes it constant on a steady tone: any window longer than the period sees the same
+//! maximum. 50 ms spans a 20 Hz cycle, and the 50 ms repeat of the SMPTE pair (60 Hz + 7 kHz),
+//! whose crests differ with where the 7 kHz cycle falls. The same idea (hold before release, so
+//! the release cannot start inside a cycle) is the peak-hold section of F. Adriaensen's
+//! zita-dpl1 / x42 dpl (its `Histmin`, over about 16 ms of low-passed peaks) and the cascaded
+//! peak-holders of D. Sanfilippo, "Envelope following via cascaded exponential smoothers for
+//! low-distortion peak-limiting and maximisation", IFC 2022; here it runs on the full-band true
+//! peak, over a longer span.
+//!
+//! **Automatic release (program dependent, two paths).** Every 32 samples the limiter notes the
+//! held reduction (dB): the share of periods with any (the duty), and its mean and mean absolute
+//! deviation, over about 0.3 s. Reduction that lasts and is steady (duty ≥ 0.9, deviation ≤
+//! 0.25 dB: a held bass note or tone) takes the held path: the bass hold, and the set release
+//! lengthened by the mean reduction (by `1 + mean/6 dB`, at most 2τ) so it does not pump.
+//! Reduction that comes and goes (duty ≤ 0.5: drum hits over a quieter mix) or moves with the
+//! programme (deviation ≥ 1 dB: most limited music) takes the transient path: no bass hold and
+//! 0.15 of the set release, so each hit recovers quickly instead of ducking what follows, and the
+//! limiter is as loud as a fast one (x42 dpl's default 10 ms; `cargo bench --bench limiter`).
+//! Between, the weight `w` blends them; it slews over 20 ms, so the request never steps. This is
+//! the classic two-stage ("dual") release of program-dependent limiters, with the stage chosen by
+//! how long and how steadily the reduction lasts, not by a second envelope. The price, stated:
+//! a bass note under moving programme is limited on the transient path, with a fast limiter's
+//! ripple; with a fixed release the bass hold is always on (clean, and slower).
 //!
 //! When nothing exceeds the threshold, `r = e = 1` and the box average is forced to exactly 1 (a
 //! count of non-unity entries in the box, instead of a floating-point sum that might not return to
 //! exactly 1), so a neutral limiter is a bit-exact delay. A block with nothing to limit and
 //! nothing releasing takes a short path: the filter is skipped wherever the exact bound
 //! `max|x| · Σ|h|` stays under the threshold, and the gain is filled with 1.
-//!
-//! Automatic release (program dependent): every 32 samples the reduction in dB is compared with
-//! its 1 s running mean. An isolated peak deeper than the mean releases faster (τ shrinks by
-//! `1 + excess/3 dB`, down to τ/4); sustained reduction releases slower (τ grows by
-//! `1 + mean/6 dB`, up to 2τ), which avoids pumping on dense programme and lets transients recover
-//! quickly.
 
 use super::delay_line::DelayLine;
 use super::oversampler::{self, Oversampler4x};
@@ -54,6 +81,23 @@ pub const LOOKAHEAD_RANGE_MS: (f32, f32) = (1.0, 5.0);
 const CONTROL_PERIOD: usize = 32;
 /// Time constant of the mean reduction the automatic release compares against, in seconds.
 const AUTO_MEAN_S: f32 = 1.0;
+/// The bass hold, in seconds: how far back the sustained requirement looks. One period of 20 Hz:
+/// it spans a whole cycle of any bass note, and the 50 ms repeat of a 60 Hz + 7 kHz pair.
+pub const BASS_HOLD_S: f32 = 0.05;
+/// Seconds the hold's weight takes to swing from the transient path to the sustained one.
+const HOLD_SLEW_S: f32 = 0.02;
+/// Duty (the share of the last few tenths of a second with held reduction) at or under which the
+/// automatic mode releases without the bass hold, and at or over which it holds fully.
+const DUTY_RANGE: (f32, f32) = (0.5, 0.9);
+/// Time constant of the held reduction's duty, mean and deviation, in seconds.
+const STEADY_S: f32 = 0.3;
+/// Mean deviation of the held reduction (dB) at or under which it counts as steady, and at or
+/// over which it counts as moving.
+const STEADY_RANGE_DB: (f32, f32) = (0.25, 1.0);
+/// The automatic release on the transient path, as a share of the set release.
+const TRANSIENT_RELEASE: f32 = 0.15;
+/// Held reduction from which a control period counts toward the duty, in dB.
+const SUSTAIN_MIN_DB: f32 = 0.1;
 
 /// A stereo-linked lookahead true-peak limiter.
 pub struct TruePeakLimiter {
@@ -62,6 +106,8 @@ pub struct TruePeakLimiter {
     os: Oversampler4x,
     hold: SegmentMax,
     held: Vec<f32>,
+    bass_hold: SegmentMax,
+    bass_held: Vec<f32>,
     delay: DelayLine,
     peak: Vec<f32>,
     gain: Vec<f32>,
@@ -79,6 +125,9 @@ pub struct TruePeakLimiter {
     threshold: f32,
     release_coef: f64,
     auto_mean_coef: f32,
+    steady_coef: f32,
+    /// How far the hold's weight moves per control period.
+    hold_slew: f32,
     timing_dirty: bool,
     coefs_dirty: bool,
     // State.
@@ -88,6 +137,14 @@ pub struct TruePeakLimiter {
     box_inv: f64,
     box_nonunity: usize,
     mean_gr_db: f32,
+    /// Share of control periods with held reduction, over about [`STEADY_S`].
+    duty: f32,
+    /// Mean of the held reduction, dB, over about [`STEADY_S`].
+    mean_held_db: f32,
+    /// Mean absolute deviation of the held reduction from that mean, dB.
+    spread_db: f32,
+    /// Weight of the bass-held requirement against the short one: 1 holds fully.
+    hold_weight: f32,
     control_count: usize,
     block_min_gain: f32,
 }
@@ -99,11 +156,14 @@ impl TruePeakLimiter {
         let max_block = max_block.max(1);
         let max_look = Self::lookahead_samples(LOOKAHEAD_RANGE_MS.1, max_sample_rate);
         let max_latency = oversampler::GROUP_DELAY + max_look - 1 + GUARD;
+        let max_bass = Self::bass_hold_samples(max_sample_rate);
         let mut lim = Self {
             fused: crate::dsp::cascade::has_fma(),
             os: Oversampler4x::new(max_sample_rate, max_block, channels),
             hold: SegmentMax::new(max_look + 2 * GUARD),
             held: vec![1.0; max_block],
+            bass_hold: SegmentMax::new(max_look + 2 * GUARD + max_bass),
+            bass_held: vec![1.0; max_block],
             delay: DelayLine::new(max_latency, max_block, channels),
             peak: vec![0.0; max_block],
             gain: vec![1.0; max_block],
@@ -120,6 +180,8 @@ impl TruePeakLimiter {
             threshold: 1.0,
             release_coef: 0.0,
             auto_mean_coef: 0.0,
+            steady_coef: 0.0,
+            hold_slew: 1.0,
             timing_dirty: true,
             coefs_dirty: true,
             env: 1.0,
@@ -128,6 +190,10 @@ impl TruePeakLimiter {
             box_inv: 1.0,
             box_nonunity: 0,
             mean_gr_db: 0.0,
+            duty: 0.0,
+            mean_held_db: 0.0,
+            spread_db: 0.0,
+            hold_weight: 0.0,
             control_count: 0,
             block_min_gain: 1.0,
         };
@@ -137,6 +203,15 @@ impl TruePeakLimiter {
 
     fn lookahead_samples(ms: f32, fs: f32) -> usize {
         ((ms * 0.001 * fs).round() as usize).max(1)
+    }
+
+    fn bass_hold_samples(fs: f32) -> usize {
+        ((BASS_HOLD_S * fs).round() as usize).max(1)
+    }
+
+    /// Samples the sustained requirement looks back beyond the short window: the bass hold.
+    pub fn bass_hold(&self) -> usize {
+        Self::bass_hold_samples(self.sample_rate)
     }
 
     /// Sets the sample rate (at most the one given to `new`). Changes the latency; clears state.
@@ -201,12 +276,17 @@ impl TruePeakLimiter {
         self.os.reset();
         self.delay.reset();
         self.hold.reset();
+        self.bass_hold.reset();
         self.boxcar[..self.lookahead].fill(1.0);
         self.box_pos = 0;
         self.box_sum = self.lookahead as f64;
         self.box_nonunity = 0;
         self.env = 1.0;
         self.mean_gr_db = 0.0;
+        self.duty = 0.0;
+        self.mean_held_db = 0.0;
+        self.spread_db = 0.0;
+        self.hold_weight = 0.0;
         self.control_count = 0;
         self.block_min_gain = 1.0;
     }
@@ -221,6 +301,9 @@ impl TruePeakLimiter {
                 Self::lookahead_samples(self.lookahead_ms, self.sample_rate).min(self.boxcar.len());
             self.box_inv = 1.0 / self.lookahead as f64;
             self.hold.set_window(self.lookahead + 2 * GUARD);
+            self.bass_hold
+                .set_window(self.lookahead + 2 * GUARD + self.bass_hold());
+            self.hold_slew = CONTROL_PERIOD as f32 / (HOLD_SLEW_S * self.sample_rate);
             self.delay.set_delay(self.latency_for(self.lookahead));
             self.timing_dirty = false;
             self.coefs_dirty = true;
@@ -231,6 +314,8 @@ impl TruePeakLimiter {
             self.release_coef = self.release_coef_for(self.release_ms);
             self.auto_mean_coef =
                 1.0 - (-(CONTROL_PERIOD as f32) / (AUTO_MEAN_S * self.sample_rate)).exp();
+            self.steady_coef =
+                1.0 - (-(CONTROL_PERIOD as f32) / (STEADY_S * self.sample_rate)).exp();
             self.coefs_dirty = false;
         }
     }
@@ -239,13 +324,39 @@ impl TruePeakLimiter {
         oversampler::GROUP_DELAY + look - 1 + GUARD
     }
 
-    /// The automatic release's time constant for the current reduction, in ms.
+    /// The automatic release's time constant, in ms: a quarter of the set release while the
+    /// reduction comes and goes (the transient path, no bass hold), and the set release
+    /// lengthened by the mean reduction (by 1 + mean/6 dB, at most twice) while it persists (the
+    /// held path), so dense programme does not pump. The hold's weight moves between the two.
     fn auto_tau_ms(&mut self) -> f32 {
         let gr_db = -gain_to_db(self.env as f32);
         self.mean_gr_db += (gr_db - self.mean_gr_db) * self.auto_mean_coef;
-        let excess = (gr_db - self.mean_gr_db).max(0.0);
-        let scale = (1.0 + self.mean_gr_db / 6.0) / (1.0 + excess / 3.0);
-        self.release_ms * scale.clamp(0.25, 2.0)
+        let sustained = (1.0 + self.mean_gr_db / 6.0).min(2.0);
+        let scale = TRANSIENT_RELEASE + self.hold_weight * (sustained - TRANSIENT_RELEASE);
+        self.release_ms * scale
+    }
+
+    /// Weighs the bass hold against the short one, once per control period, from the sustained
+    /// requirement `held` (its gain) at the period's end. Reduction that lasts (on for most of
+    /// the last few tenths of a second) and is steady (its depth within about 0.25 dB of its mean) is
+    /// held over a whole bass cycle, so the gain cannot ripple with a steady tone; reduction that
+    /// comes and goes, or moves with the programme, releases from the short window, so drum hits
+    /// recover quickly and the limiter stays as loud as a fast one. The weight slews, so the
+    /// request moves between the two without a step.
+    fn judge_sustain(&mut self, held: f32) {
+        let gr_db = -gain_to_db(held);
+        let on = (gr_db >= SUSTAIN_MIN_DB) as u8 as f32;
+        let k = self.steady_coef;
+        self.duty += (on - self.duty) * k;
+        self.mean_held_db += (gr_db - self.mean_held_db) * k;
+        self.spread_db += ((gr_db - self.mean_held_db).abs() - self.spread_db) * k;
+        let (lo, hi) = DUTY_RANGE;
+        let (slo, shi) = STEADY_RANGE_DB;
+        let lasting = ((self.duty - lo) / (hi - lo)).clamp(0.0, 1.0);
+        let steady = ((shi - self.spread_db) / (shi - slo)).clamp(0.0, 1.0);
+        let want = lasting * steady;
+        let step = (want - self.hold_weight).clamp(-self.hold_slew, self.hold_slew);
+        self.hold_weight = (self.hold_weight + step).clamp(0.0, 1.0);
     }
 
     /// Computes the gain curve for one block of input. `gain_out[i]` applies to the input sample
@@ -290,16 +401,22 @@ impl TruePeakLimiter {
     /// Steps 2..5 on `self.peak[..n]`; returns the smallest gain written.
     fn gain_curve(&mut self, n: usize, out: &mut [f32]) -> f32 {
         let thr = self.threshold;
-        // Step 2 and 3 as whole-block passes. Peaks under the threshold are raised to it: `r` is
-        // unchanged (exactly 1 there, as `T / T` is exact) and the division needs no branch.
+        // Step 2 and 3 as whole-block passes, for the short window and the bass-held one. Peaks
+        // under the threshold are raised to it: `r` is unchanged (exactly 1 there, as `T / T` is
+        // exact) and the division needs no branch.
         let peak = &mut self.peak[..n];
         for p in peak.iter_mut() {
             *p = p.max(thr);
         }
         let req = &mut self.held[..n];
         self.hold.process(peak, req);
-        let mut all_unity = true;
         for r in req.iter_mut() {
+            *r = thr / *r;
+        }
+        let sustained = &mut self.bass_held[..n];
+        self.bass_hold.process(peak, sustained);
+        let mut all_unity = true;
+        for r in sustained.iter_mut() {
             *r = thr / *r;
             all_unity &= *r == 1.0;
         }
@@ -311,6 +428,7 @@ impl TruePeakLimiter {
                 self.control_count += n;
                 while self.control_count >= CONTROL_PERIOD {
                     self.control_count -= CONTROL_PERIOD;
+                    self.judge_sustain(1.0);
                     let tau = self.auto_tau_ms();
                     self.release_coef = self.release_coef_for(tau);
                 }
@@ -325,17 +443,31 @@ impl TruePeakLimiter {
         let mut nonunity = self.box_nonunity;
         let mut min_gain = 1.0f32;
         // Taken (not copied) so the automatic release may borrow `self` inside the loop.
-        let held = std::mem::take(&mut self.held);
+        let mut held = std::mem::take(&mut self.held);
+        let bass_held = std::mem::take(&mut self.bass_held);
         let auto = self.auto_release;
         let mut i = 0;
         while i < n {
             // With the automatic release, stretches end on control-period boundaries so the
-            // release coefficient is updated outside the tight loop.
+            // release coefficient and the hold's weight are updated outside the tight loop.
             let m = if auto {
                 (CONTROL_PERIOD - self.control_count).min(n - i)
             } else {
                 n - i
             };
+            // The request this stretch releases toward: the bass-held one, the short one, or
+            // (while the weight swings) a blend, which lies between them and so never above the
+            // short request the ceiling needs.
+            let w = if auto { self.hold_weight } else { 1.0 };
+            let target = &mut held[i..i + m];
+            let long = &bass_held[i..i + m];
+            if w == 1.0 {
+                target.copy_from_slice(long);
+            } else if w > 0.0 {
+                for (t, &l) in target.iter_mut().zip(long) {
+                    *t += w * (l - *t);
+                }
+            }
             let mut st = Ballistics {
                 env,
                 pos,
@@ -371,12 +503,14 @@ impl TruePeakLimiter {
                 if self.control_count == CONTROL_PERIOD {
                     self.control_count = 0;
                     self.env = env;
+                    self.judge_sustain(bass_held[i - 1]);
                     let tau = self.auto_tau_ms();
                     coef = self.release_coef_for(tau);
                 }
             }
         }
         self.held = held;
+        self.bass_held = bass_held;
         self.env = sanitize::flush_denormal_f64(env);
         if self.auto_release {
             self.release_coef = coef;
@@ -646,6 +780,154 @@ mod tests {
         out
     }
 
+    /// The engine's defaults: 2 ms lookahead, 100 ms release, automatic release on.
+    fn default_limiter(fs: f32) -> TruePeakLimiter {
+        limiter(fs, -1.0, 2.0, 100.0, true)
+    }
+
+    /// Power of the bins at `freqs` (Hz) of the last `seconds` of `x`, over the power at `reference`,
+    /// in dB. The span holds a whole number of periods of every tone, so with a rectangular
+    /// window each tone falls on its bin and nothing leaks.
+    fn tone_ratio_db(x: &[f32], fs: f32, seconds: f32, freqs: &[f32], reference: f32) -> f64 {
+        let n = (seconds * fs).round() as usize;
+        let tail = &x[x.len() - n..];
+        let mut plan = realfft::RealFftPlanner::<f64>::new();
+        let fft = plan.plan_fft_forward(n);
+        let mut input: Vec<f64> = tail.iter().map(|&v| v as f64).collect();
+        let mut spec = fft.make_output_vec();
+        fft.process(&mut input, &mut spec).unwrap();
+        let bin = |f: f32| spec[(f as f64 * n as f64 / fs as f64).round() as usize].norm_sqr();
+        let sum: f64 = freqs.iter().map(|&f| bin(f)).sum();
+        10.0 * (sum / bin(reference)).log10()
+    }
+
+    /// A stereo tone pair at +6 dB over full scale: `a` Hz at 4/5 and `b` Hz at 1/5 of the peak
+    /// (the SMPTE IMD pair), or a plain sine when `b` is 0.
+    fn drive_tones(fs: f32, seconds: f32, a: f32, b: f32) -> Vec<f32> {
+        let n = (seconds * fs) as usize;
+        let (ga, gb) = if b > 0.0 { (0.8, 0.2) } else { (1.0, 0.0) };
+        (0..n)
+            .map(|j| {
+                let t = j as f64 / fs as f64;
+                let tau = std::f64::consts::TAU;
+                (2.0 * (ga * (tau * a as f64 * t).sin() + gb * (tau * b as f64 * t).sin())) as f32
+            })
+            .collect()
+    }
+
+    /// Harmonics 2..10 of a driven 50 Hz sine, and sidebands ±k·60 Hz (k ≤ 6) of 7 kHz in the
+    /// driven SMPTE pair, against their tone, over the last 4 of 8 seconds.
+    fn bass_distortion_db(lim: &mut TruePeakLimiter, fs: f32) -> (f64, f64) {
+        let sine = drive_tones(fs, 8.0, 50.0, 0.0);
+        let (out, _) = run(lim, &sine, &sine);
+        let harmonics: Vec<f32> = (2..=10).map(|k| 50.0 * k as f32).collect();
+        let thd = tone_ratio_db(&out, fs, 4.0, &harmonics, 50.0);
+        lim.reset();
+        let pair = drive_tones(fs, 8.0, 60.0, 7000.0);
+        let (out, _) = run(lim, &pair, &pair);
+        let sidebands: Vec<f32> = (1..=6)
+            .flat_map(|k| [7000.0 - 60.0 * k as f32, 7000.0 + 60.0 * k as f32])
+            .collect();
+        let imd = tone_ratio_db(&out, fs, 4.0, &sidebands, 7000.0);
+        (thd, imd)
+    }
+
+    #[test]
+    fn steady_bass_is_limited_without_distortion_at_default_settings() {
+        for &fs in &[44_100.0f32, 48_000.0] {
+            let mut lim = default_limiter(fs);
+            let (thd, imd) = bass_distortion_db(&mut lim, fs);
+            println!("{fs} Hz: 50 Hz harmonics {thd:.1} dB, SMPTE sidebands {imd:.1} dB");
+            // It limits (about 7 dB here), and what it adds is at least 90 dB down.
+            assert!(lim.gain_reduction_db() > 6.5, "{}", lim.gain_reduction_db());
+            assert!(thd <= -90.0, "{fs} Hz: harmonics {thd:.1} dB");
+            assert!(imd <= -90.0, "{fs} Hz: sidebands {imd:.1} dB");
+        }
+    }
+
+    #[test]
+    fn steady_bass_is_clean_with_a_fixed_release_too() {
+        for &release in &[10.0f32, 100.0, 1000.0] {
+            let fs = 48_000.0;
+            let mut lim = limiter(fs, -1.0, 2.0, release, false);
+            let (thd, imd) = bass_distortion_db(&mut lim, fs);
+            println!("release {release} ms: harmonics {thd:.1} dB, sidebands {imd:.1} dB");
+            assert!(
+                thd <= -90.0 && imd <= -90.0,
+                "release {release}: {thd:.1} / {imd:.1} dB"
+            );
+        }
+    }
+
+    #[test]
+    fn drum_hits_over_a_bass_line_recover_within_the_release_time() {
+        // A 50 Hz bass line at -12 dBFS (under the ceiling) with a kick every 500 ms: 80 ms of a
+        // sine sweeping 120 -> 50 Hz, decaying, peaking at +8 dBFS, plus a 2 ms click.
+        for &fs in &[44_100.0f32, 48_000.0] {
+            let n = (fs * 4.0) as usize;
+            let period = (fs * 0.5) as usize;
+            let kick_len = (fs * 0.08) as usize;
+            let tau = std::f64::consts::TAU;
+            let x: Vec<f32> = (0..n)
+                .map(|j| {
+                    let t = j as f64 / fs as f64;
+                    let bass = 0.25 * (tau * 50.0 * t).sin();
+                    let k = j % period;
+                    let kick = if k < kick_len {
+                        let tk = k as f64 / fs as f64;
+                        let phase = tau * (50.0 * tk + 70.0 * 0.02 * (1.0 - (-tk / 0.02).exp()));
+                        let click = if tk < 0.002 { 0.5 } else { 0.0 };
+                        2.5 * (-tk / 0.03).exp() * phase.sin() + click
+                    } else {
+                        0.0
+                    };
+                    (bass + kick) as f32
+                })
+                .collect();
+            let mut lim = default_limiter(fs);
+            let mut gain = vec![0.0f32; n];
+            let mut s = 0;
+            while s < n {
+                let e = (s + BLOCK).min(n);
+                lim.compute_gain(&[&x[s..e], &x[s..e]], &mut gain[s..e]);
+                s = e;
+            }
+            let thr = db_to_gain(-1.1);
+            let release = (0.1 * fs) as usize;
+            let within = db_to_gain(-1.0);
+            for hit in 0..n / period - 1 {
+                let start = hit * period;
+                let last_over = (start..start + period)
+                    .rev()
+                    .find(|&j| x[j].abs() > thr)
+                    .expect("the kick is over the ceiling");
+                let depth = gain[start..start + period]
+                    .iter()
+                    .copied()
+                    .fold(1.0, f32::min);
+                let at = last_over + lim.latency() + release;
+                println!(
+                    "{fs} Hz hit {hit}: depth {:.1} dB, gain {:.2} dB one release after",
+                    gain_to_db(depth),
+                    gain_to_db(gain[at])
+                );
+                assert!(depth < db_to_gain(-4.0), "hit {hit} is limited");
+                assert!(gain[at] >= within, "hit {hit}: {} dB", gain_to_db(gain[at]));
+                // Before the next hit the bass line passes untouched.
+                let quiet = start + period - (0.1 * fs) as usize;
+                let least = gain[quiet..start + period]
+                    .iter()
+                    .copied()
+                    .fold(1.0, f32::min);
+                assert!(
+                    least > db_to_gain(-0.1),
+                    "hit {hit}: {} dB",
+                    gain_to_db(least)
+                );
+            }
+        }
+    }
+
     #[test]
     fn true_peak_never_exceeds_ceiling_by_more_than_0_1_db() {
         let mut worst = f64::NEG_INFINITY;
@@ -764,7 +1046,7 @@ mod tests {
         // The gain curve is aligned with input delayed by the latency: the burst ends at
         // `burst + latency`, the hold a guard band later; then the envelope releases.
         let depth = 1.0 - gain[burst + lim.latency() - 50];
-        let t0 = burst + lim.latency() + GUARD;
+        let t0 = burst + lim.latency() + GUARD + lim.bass_hold();
         let target = 1.0 - depth / std::f32::consts::E;
         let t1 = (t0..n).find(|&j| gain[j] >= target).unwrap();
         (t1 - t0) as f32 * 1000.0 / fs
