@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use auralis::audio_file::AudioReader;
+use auralis::dsp::tone_meter::{harmonics_db, smpte_sidebands_db};
 use auralis::engine::{Engine, Settings};
 use ebur128::{EbuR128, Mode};
 
@@ -170,20 +171,6 @@ fn run(name: &str, dir: &Path, fs: u32, input: &Stereo) -> Stereo {
     }
 }
 
-/// Power at `freqs` over power at `reference` in the last `seconds` of `x`, dB.
-fn tone_ratio_db(x: &[f32], fs: u32, seconds: f32, freqs: &[f32], reference: f32) -> f64 {
-    let n = (seconds * fs as f32).round() as usize;
-    let tail = &x[x.len() - n..];
-    let mut plan = realfft::RealFftPlanner::<f64>::new();
-    let fft = plan.plan_fft_forward(n);
-    let mut input: Vec<f64> = tail.iter().map(|&v| v as f64).collect();
-    let mut spec = fft.make_output_vec();
-    fft.process(&mut input, &mut spec).unwrap();
-    let bin = |f: f32| spec[(f as f64 * n as f64 / fs as f64).round() as usize].norm_sqr();
-    let sum: f64 = freqs.iter().map(|&f| bin(f)).sum();
-    10.0 * (sum / bin(reference)).log10().max(-300.0)
-}
-
 /// `seconds` of `a` Hz (and `b` Hz at a quarter of its level, if not 0), peaking at +6 dBFS.
 fn tones(fs: u32, seconds: f32, a: f64, b: f64) -> Stereo {
     let (ga, gb) = if b > 0.0 { (0.8, 0.2) } else { (1.0, 0.0) };
@@ -255,25 +242,19 @@ fn main() {
     for fs in [44_100u32, 48_000] {
         let sine = tones(fs, 20.0, 50.0, 0.0);
         let pair = tones(fs, 20.0, 60.0, 7000.0);
-        let harmonics: Vec<f32> = (2..=10).map(|k| 50.0 * k as f32).collect();
-        let sidebands: Vec<f32> = (1..=6)
-            .flat_map(|k| [7000.0 - 60.0 * k as f32, 7000.0 + 60.0 * k as f32])
-            .collect();
         let thd: Vec<String> = names
             .iter()
             .map(|n| {
                 let out = run(n, &dir, fs, &sine);
-                format!("{:.0}", tone_ratio_db(&out[0], fs, 10.0, &harmonics, 50.0))
+                format!("{:.0}", harmonics_db(&out[0], fs as f32, 10.0, 50.0))
             })
             .collect();
         let imd: Vec<String> = names
             .iter()
             .map(|n| {
                 let out = run(n, &dir, fs, &pair);
-                format!(
-                    "{:.0}",
-                    tone_ratio_db(&out[0], fs, 10.0, &sidebands, 7000.0)
-                )
+                let imd = smpte_sidebands_db(&out[0], fs as f32, 10.0, 60.0, 7000.0);
+                format!("{imd:.0}")
             })
             .collect();
         println!(

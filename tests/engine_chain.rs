@@ -261,23 +261,24 @@ fn busy_settings() -> Settings {
 #[test]
 fn active_chain_gives_identical_output_whatever_the_block_size() {
     let input = programme(30_000);
-    let render = |block: usize, multiband: bool| {
+    let render = |block: usize, multiband: bool, auto: bool| {
         let mut engine = Engine::new(FS, 512, 2);
         let mut s = busy_settings();
         s.multiband = multiband;
+        s.limiter_auto_release = auto;
         engine.set_settings(&s);
         engine.settle();
         run(&mut engine, &input, block)
     };
-    for multiband in [false, true] {
-        let reference = render(4096, multiband);
+    for (multiband, auto) in [(false, false), (true, false), (false, true)] {
+        let reference = render(4096, multiband, auto);
         for block in [1, 64, 333] {
-            let out = render(block, multiband);
+            let out = render(block, multiband, auto);
             for c in 0..2 {
                 let first = out[c].iter().zip(&reference[c]).position(|(a, b)| a != b);
                 assert_eq!(
                     first, None,
-                    "block {block}, multiband {multiband}, channel {c}"
+                    "block {block}, multiband {multiband}, auto release {auto}, channel {c}"
                 );
             }
         }

@@ -26,7 +26,13 @@ pub mod sanitize;
 pub mod sliding_max;
 pub mod smoothed_gain;
 pub mod stereo;
+pub mod tone_meter;
 pub mod true_peak_limiter;
+
+/// The bass hold of the dynamics stages, in seconds: one period of 20 Hz. A detector that holds
+/// its level this long sees a whole cycle of any bass note, so a steady low tone reads as a
+/// steady level and the gain does not ripple with its waveform.
+pub const BASS_HOLD_S: f32 = 0.05;
 
 /// The most channels any unit processes (stereo).
 pub const MAX_CHANNELS: usize = 2;

@@ -68,8 +68,8 @@
 
 use super::delay_line::DelayLine;
 use super::oversampler::{self, Oversampler4x};
-use super::sliding_max::SegmentMax;
-use super::{db_to_gain, gain_to_db, sanitize, MAX_CHANNELS};
+use super::sliding_max::{SegmentMax, SlidingMax};
+use super::{db_to_gain, gain_to_db, sanitize, BASS_HOLD_S, MAX_CHANNELS};
 
 /// Detection threshold below the ceiling, in dB.
 pub const SAFETY_MARGIN_DB: f32 = 0.1;
@@ -81,9 +81,6 @@ pub const LOOKAHEAD_RANGE_MS: (f32, f32) = (1.0, 5.0);
 const CONTROL_PERIOD: usize = 32;
 /// Time constant of the mean reduction the automatic release compares against, in seconds.
 const AUTO_MEAN_S: f32 = 1.0;
-/// The bass hold, in seconds: how far back the sustained requirement looks. One period of 20 Hz:
-/// it spans a whole cycle of any bass note, and the 50 ms repeat of a 60 Hz + 7 kHz pair.
-pub const BASS_HOLD_S: f32 = 0.05;
 /// Seconds the hold's weight takes to swing from the transient path to the sustained one.
 const HOLD_SLEW_S: f32 = 0.02;
 /// Duty (the share of the last few tenths of a second with held reduction) at or under which the
@@ -106,8 +103,12 @@ pub struct TruePeakLimiter {
     os: Oversampler4x,
     hold: SegmentMax,
     held: Vec<f32>,
-    bass_hold: SegmentMax,
-    bass_held: Vec<f32>,
+    /// The bass hold: the running maximum of the per-control-period peak maxima.
+    bass_hold: SlidingMax,
+    /// The largest (floored) peak of the control period under way.
+    period_peak: f32,
+    /// The bass hold's maximum over the completed periods it spans (at least the threshold).
+    held_peak: f32,
     delay: DelayLine,
     peak: Vec<f32>,
     gain: Vec<f32>,
@@ -156,14 +157,15 @@ impl TruePeakLimiter {
         let max_block = max_block.max(1);
         let max_look = Self::lookahead_samples(LOOKAHEAD_RANGE_MS.1, max_sample_rate);
         let max_latency = oversampler::GROUP_DELAY + max_look - 1 + GUARD;
-        let max_bass = Self::bass_hold_samples(max_sample_rate);
+        let max_bass = Self::bass_hold_periods(max_look, max_sample_rate);
         let mut lim = Self {
             fused: crate::dsp::cascade::has_fma(),
             os: Oversampler4x::new(max_sample_rate, max_block, channels),
             hold: SegmentMax::new(max_look + 2 * GUARD),
             held: vec![1.0; max_block],
-            bass_hold: SegmentMax::new(max_look + 2 * GUARD + max_bass),
-            bass_held: vec![1.0; max_block],
+            bass_hold: SlidingMax::new(max_bass),
+            period_peak: 0.0,
+            held_peak: 0.0,
             delay: DelayLine::new(max_latency, max_block, channels),
             peak: vec![0.0; max_block],
             gain: vec![1.0; max_block],
@@ -207,6 +209,12 @@ impl TruePeakLimiter {
 
     fn bass_hold_samples(fs: f32) -> usize {
         ((BASS_HOLD_S * fs).round() as usize).max(1)
+    }
+
+    /// Control periods the bass hold spans: enough whole periods before the current one to
+    /// cover the short window and the hold.
+    fn bass_hold_periods(look: usize, fs: f32) -> usize {
+        (look + 2 * GUARD + Self::bass_hold_samples(fs)).div_ceil(CONTROL_PERIOD) + 1
     }
 
     /// Samples the sustained requirement looks back beyond the short window: the bass hold.
@@ -277,6 +285,8 @@ impl TruePeakLimiter {
         self.delay.reset();
         self.hold.reset();
         self.bass_hold.reset();
+        self.period_peak = 0.0;
+        self.held_peak = 0.0;
         self.boxcar[..self.lookahead].fill(1.0);
         self.box_pos = 0;
         self.box_sum = self.lookahead as f64;
@@ -302,7 +312,7 @@ impl TruePeakLimiter {
             self.box_inv = 1.0 / self.lookahead as f64;
             self.hold.set_window(self.lookahead + 2 * GUARD);
             self.bass_hold
-                .set_window(self.lookahead + 2 * GUARD + self.bass_hold());
+                .set_window(Self::bass_hold_periods(self.lookahead, self.sample_rate));
             self.hold_slew = CONTROL_PERIOD as f32 / (HOLD_SLEW_S * self.sample_rate);
             self.delay.set_delay(self.latency_for(self.lookahead));
             self.timing_dirty = false;
@@ -401,38 +411,36 @@ impl TruePeakLimiter {
     /// Steps 2..5 on `self.peak[..n]`; returns the smallest gain written.
     fn gain_curve(&mut self, n: usize, out: &mut [f32]) -> f32 {
         let thr = self.threshold;
-        // Step 2 and 3 as whole-block passes, for the short window and the bass-held one. Peaks
-        // under the threshold are raised to it: `r` is unchanged (exactly 1 there, as `T / T` is
-        // exact) and the division needs no branch.
+        // Step 2 and 3 for the short window as whole-block passes. Peaks under the threshold are
+        // raised to it: `r` is unchanged (exactly 1 there, as `T / T` is exact) and the division
+        // needs no branch.
         let peak = &mut self.peak[..n];
         for p in peak.iter_mut() {
             *p = p.max(thr);
         }
         let req = &mut self.held[..n];
         self.hold.process(peak, req);
-        for r in req.iter_mut() {
-            *r = thr / *r;
-        }
-        let sustained = &mut self.bass_held[..n];
-        self.bass_hold.process(peak, sustained);
         let mut all_unity = true;
-        for r in sustained.iter_mut() {
+        for r in req.iter_mut() {
             *r = thr / *r;
             all_unity &= *r == 1.0;
         }
-        if all_unity && self.env == 1.0 && self.box_nonunity == 0 {
-            // Nothing to limit and nothing releasing: the gain is exactly 1 throughout.
+        let nothing_held = self.held_peak <= thr && self.period_peak <= thr;
+        if all_unity && nothing_held && self.env == 1.0 && self.box_nonunity == 0 {
+            // Nothing to limit, hold or release: the gain is exactly 1 throughout. Every peak
+            // of the block is at the floor, so the periods it closes hold nothing either.
             out[..n].fill(1.0);
             self.box_pos = (self.box_pos + n) % self.lookahead;
-            if self.auto_release {
-                self.control_count += n;
-                while self.control_count >= CONTROL_PERIOD {
-                    self.control_count -= CONTROL_PERIOD;
-                    self.judge_sustain(1.0);
+            self.control_count += n;
+            while self.control_count >= CONTROL_PERIOD {
+                self.control_count -= CONTROL_PERIOD;
+                self.close_period(thr);
+                if self.auto_release {
                     let tau = self.auto_tau_ms();
                     self.release_coef = self.release_coef_for(tau);
                 }
             }
+            self.period_peak = thr;
             return 1.0;
         }
         let look = self.lookahead;
@@ -444,28 +452,26 @@ impl TruePeakLimiter {
         let mut min_gain = 1.0f32;
         // Taken (not copied) so the automatic release may borrow `self` inside the loop.
         let mut held = std::mem::take(&mut self.held);
-        let bass_held = std::mem::take(&mut self.bass_held);
         let auto = self.auto_release;
         let mut i = 0;
         while i < n {
-            // With the automatic release, stretches end on control-period boundaries so the
-            // release coefficient and the hold's weight are updated outside the tight loop.
-            let m = if auto {
-                (CONTROL_PERIOD - self.control_count).min(n - i)
-            } else {
-                n - i
-            };
-            // The request this stretch releases toward: the bass-held one, the short one, or
-            // (while the weight swings) a blend, which lies between them and so never above the
-            // short request the ceiling needs.
+            // Stretches end on control-period boundaries, where the bass hold takes in the
+            // period's peak and the automatic release updates its coefficient and weight.
+            let m = (CONTROL_PERIOD - self.control_count).min(n - i);
+            self.period_peak = peak_max(self.period_peak, &self.peak[i..i + m]);
+            // The request this stretch releases toward: the short one, the bass-held one
+            // (`min(r, T / held)`: never above the short one, and reaching back over the
+            // completed periods), or, while the weight swings, a blend between them.
             let w = if auto { self.hold_weight } else { 1.0 };
             let target = &mut held[i..i + m];
-            let long = &bass_held[i..i + m];
+            let long = thr / self.held_peak.max(thr);
             if w == 1.0 {
-                target.copy_from_slice(long);
+                for t in target.iter_mut() {
+                    *t = t.min(long);
+                }
             } else if w > 0.0 {
-                for (t, &l) in target.iter_mut().zip(long) {
-                    *t += w * (l - *t);
+                for t in target.iter_mut() {
+                    *t += w * (t.min(long) - *t);
                 }
             }
             let mut st = Ballistics {
@@ -498,19 +504,20 @@ impl TruePeakLimiter {
                 min_gain,
             } = st;
             i += m;
-            if auto {
-                self.control_count += m;
-                if self.control_count == CONTROL_PERIOD {
-                    self.control_count = 0;
+            self.control_count += m;
+            if self.control_count == CONTROL_PERIOD {
+                self.control_count = 0;
+                let closed = self.period_peak;
+                self.period_peak = thr;
+                self.close_period(closed);
+                if auto {
                     self.env = env;
-                    self.judge_sustain(bass_held[i - 1]);
                     let tau = self.auto_tau_ms();
                     coef = self.release_coef_for(tau);
                 }
             }
         }
         self.held = held;
-        self.bass_held = bass_held;
         self.env = sanitize::flush_denormal_f64(env);
         if self.auto_release {
             self.release_coef = coef;
@@ -519,6 +526,16 @@ impl TruePeakLimiter {
         self.box_sum = sum;
         self.box_nonunity = nonunity;
         min_gain
+    }
+
+    /// A control period ends with `peak` its largest (floored) peak: the bass hold takes it in,
+    /// and the automatic release judges the sustain of what it now holds.
+    fn close_period(&mut self, peak: f32) {
+        self.held_peak = self.bass_hold.push(peak);
+        if self.auto_release {
+            let held = self.threshold / self.held_peak.max(self.threshold);
+            self.judge_sustain(held);
+        }
     }
 
     /// Limits the audio in place: computes the gain curve, delays the audio by `latency()` and
@@ -564,6 +581,20 @@ impl TruePeakLimiter {
         self.gain = gain;
         self.block_min_gain = min_gain;
     }
+}
+
+/// The largest of `start` and the values of `x`, over eight lanes so that it vectorises (a
+/// single running `max` is a serial chain the compiler keeps in order). The values are finite.
+fn peak_max(start: f32, x: &[f32]) -> f32 {
+    let mut lanes = [start; 8];
+    let mut chunks = x.chunks_exact(8);
+    for c in &mut chunks {
+        for (l, &v) in lanes.iter_mut().zip(c) {
+            *l = l.max(v);
+        }
+    }
+    let tail = chunks.remainder().iter().fold(start, |m, &v| m.max(v));
+    lanes.iter().fold(tail, |m, &v| m.max(v))
 }
 
 /// The state the per-sample loop of the gain curve carries: the release envelope, the
@@ -660,6 +691,7 @@ impl Stretch<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dsp::tone_meter::{harmonics_db, smpte_sidebands_db};
     use ebur128::{EbuR128, Mode};
     use rand::{Rng, SeedableRng};
 
@@ -785,22 +817,6 @@ mod tests {
         limiter(fs, -1.0, 2.0, 100.0, true)
     }
 
-    /// Power of the bins at `freqs` (Hz) of the last `seconds` of `x`, over the power at `reference`,
-    /// in dB. The span holds a whole number of periods of every tone, so with a rectangular
-    /// window each tone falls on its bin and nothing leaks.
-    fn tone_ratio_db(x: &[f32], fs: f32, seconds: f32, freqs: &[f32], reference: f32) -> f64 {
-        let n = (seconds * fs).round() as usize;
-        let tail = &x[x.len() - n..];
-        let mut plan = realfft::RealFftPlanner::<f64>::new();
-        let fft = plan.plan_fft_forward(n);
-        let mut input: Vec<f64> = tail.iter().map(|&v| v as f64).collect();
-        let mut spec = fft.make_output_vec();
-        fft.process(&mut input, &mut spec).unwrap();
-        let bin = |f: f32| spec[(f as f64 * n as f64 / fs as f64).round() as usize].norm_sqr();
-        let sum: f64 = freqs.iter().map(|&f| bin(f)).sum();
-        10.0 * (sum / bin(reference)).log10()
-    }
-
     /// A stereo tone pair at +6 dB over full scale: `a` Hz at 4/5 and `b` Hz at 1/5 of the peak
     /// (the SMPTE IMD pair), or a plain sine when `b` is 0.
     fn drive_tones(fs: f32, seconds: f32, a: f32, b: f32) -> Vec<f32> {
@@ -820,15 +836,11 @@ mod tests {
     fn bass_distortion_db(lim: &mut TruePeakLimiter, fs: f32) -> (f64, f64) {
         let sine = drive_tones(fs, 8.0, 50.0, 0.0);
         let (out, _) = run(lim, &sine, &sine);
-        let harmonics: Vec<f32> = (2..=10).map(|k| 50.0 * k as f32).collect();
-        let thd = tone_ratio_db(&out, fs, 4.0, &harmonics, 50.0);
+        let thd = harmonics_db(&out, fs, 4.0, 50.0);
         lim.reset();
         let pair = drive_tones(fs, 8.0, 60.0, 7000.0);
         let (out, _) = run(lim, &pair, &pair);
-        let sidebands: Vec<f32> = (1..=6)
-            .flat_map(|k| [7000.0 - 60.0 * k as f32, 7000.0 + 60.0 * k as f32])
-            .collect();
-        let imd = tone_ratio_db(&out, fs, 4.0, &sidebands, 7000.0);
+        let imd = smpte_sidebands_db(&out, fs, 4.0, 60.0, 7000.0);
         (thd, imd)
     }
 
