@@ -68,7 +68,7 @@
 
 use super::delay_line::DelayLine;
 use super::oversampler::{self, Oversampler4x};
-use super::sliding_max::{SegmentMax, SlidingMax};
+use super::sliding_max::{block_max, SegmentMax, SlidingMax};
 use super::{db_to_gain, gain_to_db, sanitize, BASS_HOLD_S, MAX_CHANNELS};
 
 /// Detection threshold below the ceiling, in dB.
@@ -458,7 +458,7 @@ impl TruePeakLimiter {
             // Stretches end on control-period boundaries, where the bass hold takes in the
             // period's peak and the automatic release updates its coefficient and weight.
             let m = (CONTROL_PERIOD - self.control_count).min(n - i);
-            self.period_peak = peak_max(self.period_peak, &self.peak[i..i + m]);
+            self.period_peak = block_max(self.period_peak, &self.peak[i..i + m]);
             // The request this stretch releases toward: the short one, the bass-held one
             // (`min(r, T / held)`: never above the short one, and reaching back over the
             // completed periods), or, while the weight swings, a blend between them.
@@ -581,20 +581,6 @@ impl TruePeakLimiter {
         self.gain = gain;
         self.block_min_gain = min_gain;
     }
-}
-
-/// The largest of `start` and the values of `x`, over eight lanes so that it vectorises (a
-/// single running `max` is a serial chain the compiler keeps in order). The values are finite.
-fn peak_max(start: f32, x: &[f32]) -> f32 {
-    let mut lanes = [start; 8];
-    let mut chunks = x.chunks_exact(8);
-    for c in &mut chunks {
-        for (l, &v) in lanes.iter_mut().zip(c) {
-            *l = l.max(v);
-        }
-    }
-    let tail = chunks.remainder().iter().fold(start, |m, &v| m.max(v));
-    lanes.iter().fold(tail, |m, &v| m.max(v))
 }
 
 /// The state the per-sample loop of the gain curve carries: the release envelope, the
