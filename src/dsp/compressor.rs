@@ -3,22 +3,24 @@
 //!
 //! Signal path, each stage a separate pass over the block (all but the ballistics vectorize):
 //!
-//! 1. **Detection** (stereo-linked: one level for both channels), in dB: peak `max(|L|, |R|)`
-//!    held over the last [`BASS_HOLD_S`] (50 ms, a period of 20 Hz; see `hold_levels`), or RMS,
-//!    a one-pole mean square of `(L^2 + R^2) / 2` with time constant `rms_ms` (its own
-//!    averaging sets its ripple; it is not held). Without the hold a peak level falls between the crests of a bass
-//!    note, the release starts after each, and the gain ripples with the waveform (a 50 Hz sine
-//!    reduced 6 dB at ratio 1.2, 20/200 ms, read harmonics at −58 dB; held, under −160 dB). The
-//!    hold delays the release by up to 50 ms and leaves the attack alone.
+//! 1. **Detection** (stereo-linked: one level for both channels): peak `max(|L|, |R|)`, or RMS, a
+//!    one-pole mean square of `(L^2 + R^2) / 2` with time constant `rms_ms`, in dB.
 //! 2. **Gain computer** ([`gain_computer_db`], the paper's eq. 4): static curve with threshold
 //!    `T`, ratio `R` and a quadratic soft knee of width `W`.
 //! 3. **Ballistics** in the log domain: the gain reduction `x_L = x_G - y_G` goes through the
 //!    paper's smooth branching peak detector (eq. 17):
 //!    `y_L[n] = a_A y_L[n-1] + (1 - a_A) x_L[n]` if `x_L[n] > y_L[n-1]`, else the same with `a_R`,
 //!    where `a = exp(-1 / (tau fs))`. After a step the reduction reaches `1 - 1/e` (63.2 %) of its
-//!    final value after exactly `tau` (attack) and falls to `1/e` of it after `tau` (release),
-//!    counted from the end of the hold.
+//!    final value after exactly `tau` (attack) and falls to `1/e` of it after `tau` (release).
 //!    In RMS mode the RMS averaging adds its own time constant before this stage.
+//! 3b. **Bass hold**: the smoothed reduction is held at the largest it reached over the last
+//!    [`BASS_HOLD_S`] (50 ms, a period of 20 Hz; see [`Compressor::hold_reduction`]). Without
+//!    it, between two crests of a bass note the reduction releases and the gain ripples with
+//!    the waveform (a 50 Hz sine reduced 6 dB at ratio 1.2, 20/200 ms, read harmonics at
+//!    −58 dB; held, under −160 dB). Holding after the ballistics, not the detected level, keeps
+//!    the compressor's response to programme what it was (holding the level read a dense
+//!    mix's peaks and compressed it several dB deeper); it delays the release by up to 50 ms and
+//!    leaves the attack alone.
 //! 4. **Makeup** and conversion to a linear gain, applied to every channel.
 //!
 //! dB conversions use [`fast_log2`] and [`fast_exp2`] (bit-level exponent plus a short series,
@@ -238,13 +240,15 @@ pub struct Compressor {
     envelope_db: f32,
     /// Mean square of the RMS detector.
     mean_square: f32,
-    /// The detector's bass hold: the running maximum of the per-chunk level maxima.
+    /// The bass hold: the running maximum of the per-chunk maxima of the smoothed reduction.
     hold: SlidingMax,
-    /// The largest level of the chunk under way, and how far into it the detector is.
+    /// The largest reduction of the chunk under way (dB), and how far into it the hold is.
     chunk_peak: f32,
     chunk_pos: usize,
-    /// The hold's maximum over the completed chunks it spans.
+    /// The hold's maximum over the completed chunks it spans, dB.
     held_level: f32,
+    /// The last reduction the hold gave out, dB (the meter's reading).
+    held_db: f32,
     gains: Vec<f32>,
 }
 
@@ -271,6 +275,7 @@ impl Compressor {
             chunk_peak: 0.0,
             chunk_pos: 0,
             held_level: 0.0,
+            held_db: 0.0,
             gains: vec![1.0; max_block],
         };
         c.update();
@@ -323,11 +328,12 @@ impl Compressor {
         self.chunk_peak = 0.0;
         self.chunk_pos = 0;
         self.held_level = 0.0;
+        self.held_db = 0.0;
     }
 
     /// Current gain reduction in dB, positive (0 = none), for meters.
     pub fn gain_reduction_db(&self) -> f32 {
-        self.envelope_db
+        self.held_db
     }
 
     /// `exp(-1 / (tau fs))`, 0 for an instant time constant.
@@ -389,12 +395,15 @@ impl Compressor {
     /// into `gains` (at most `max_block` long). A non-finite detector sample counts as silence.
     pub fn gain_curve(&mut self, sidechain: &[&[f32]], gains: &mut [f32]) {
         let idle = self.wanted_reduction(sidechain, gains);
-        if idle && self.envelope_db == 0.0 {
-            // Nothing to reduce and nothing releasing: the envelope stays exactly at 0 dB.
+        if idle && self.is_at_rest() {
+            // Nothing to reduce, release or hold: the reduction stays exactly at 0 dB (the hold
+            // still counts the block's zeros, so its chunks stay on the same grid).
+            self.hold_reduction(gains);
             gains.fill(self.makeup_gain());
             return;
         }
         self.smooth(gains);
+        self.hold_reduction(gains);
         self.to_gain(gains);
     }
 
@@ -436,9 +445,6 @@ impl Compressor {
             }
         };
         // The bass hold (peak detection): every level becomes the largest of the last 50 ms.
-        if self.detection == Detection::Peak {
-            self.hold_levels(levels);
-        }
         let (t, ratio, w) = (self.threshold_db, self.ratio, self.knee_db);
         // Below `t - w/2` the curve is the identity and the reduction exactly 0. If the block's
         // largest level stays 0.01 dB under that (a margin far above the logarithm's error),
@@ -455,12 +461,13 @@ impl Compressor {
         false
     }
 
-    /// The bass hold in place: each level becomes at least the largest of the completed chunks
-    /// of the last 50 ms or so. Decimated (a maximum per 32-sample chunk, in a wedge) rather than
-    /// a per-sample sliding window, which cost the multiband compressor 45 % of its speed
-    /// (`cargo bench --bench realtime`): one vectorised maximum and one comparison per sample.
-    /// On a steady tone every chunk span holds a whole period, so the held level is constant.
-    fn hold_levels(&mut self, levels: &mut [f32]) {
+    /// Stage 3b, the bass hold, in place on the smoothed reduction (dB): each value becomes at
+    /// least the largest of the completed chunks of the last 50 ms or so. On a steady tone the
+    /// smoothed reduction ripples with the same period as the tone, and every chunk span holds
+    /// a whole period, so the held reduction is constant. Decimated (a maximum per 32-sample
+    /// chunk, in a wedge) rather than a per-sample sliding window, which cost the multiband
+    /// compressor 45 % of its speed (`cargo bench --bench realtime`).
+    pub fn hold_reduction(&mut self, levels: &mut [f32]) {
         let mut i = 0;
         while i < levels.len() {
             let m = (HOLD_CHUNK - self.chunk_pos).min(levels.len() - i);
@@ -477,6 +484,9 @@ impl Compressor {
                 self.held_level = self.hold.push(self.chunk_peak);
                 self.chunk_peak = 0.0;
             }
+        }
+        if let Some(&last) = levels.last() {
+            self.held_db = last;
         }
     }
 
@@ -495,9 +505,9 @@ impl Compressor {
         fast_exp2(self.makeup_db * (1.0 / DB_PER_LOG2))
     }
 
-    /// True if the envelope is at rest (no reduction in progress).
+    /// True if the envelope is at rest (no reduction in progress, none held).
     pub fn is_at_rest(&self) -> bool {
-        self.envelope_db == 0.0
+        self.envelope_db == 0.0 && self.held_level == 0.0 && self.chunk_peak == 0.0
     }
 }
 
@@ -743,7 +753,8 @@ mod tests {
             for &ratio in &[1.2f32, 2.5, 4.0] {
                 let (thd, gr) = bass_thd_db(ratio, fs);
                 println!("{fs} Hz ratio {ratio}: {gr:.2} dB reduction, harmonics {thd:.1} dB");
-                assert!((gr - 6.0).abs() < 0.2, "{gr}");
+                // About 6 dB: the attack-smoothed reduction settles a little under the crest's.
+                assert!((5.0..6.5).contains(&gr), "{gr}");
                 assert!(thd < -70.0, "{fs} Hz ratio {ratio}: {thd:.1} dB");
             }
         }

@@ -65,6 +65,12 @@ impl MultibandCompressor {
     pub fn set_band_makeup_db(&mut self, band: usize, db: f32) {
         self.compressors[band].set_makeup_db(db);
     }
+    /// Averaging time of every band's RMS detector.
+    pub fn set_rms_ms(&mut self, ms: f32) {
+        for c in self.compressors.iter_mut() {
+            c.set_rms_ms(ms);
+        }
+    }
     pub fn set_detection(&mut self, detection: Detection) {
         for c in self.compressors.iter_mut() {
             c.set_detection(detection);
@@ -131,7 +137,7 @@ impl MultibandCompressor {
             // An idle block on an envelope at rest leaves the envelope exactly at 0 dB.
             *rest = idle && comp.is_at_rest();
         }
-        // Stage 3 for the three bands together, then stage 4 per band.
+        // Stage 3 for the three bands together, then the bass hold and stage 4 per band.
         {
             let [c0, c1, c2] = &mut self.compressors;
             let [g0, g1, g2] = &mut self.gains;
@@ -140,7 +146,13 @@ impl MultibandCompressor {
                 [&mut g0[..len], &mut g1[..len], &mut g2[..len]],
             );
         }
-        for ((comp, gains), rest) in self.compressors.iter().zip(self.gains.iter_mut()).zip(rest) {
+        for ((comp, gains), rest) in self
+            .compressors
+            .iter_mut()
+            .zip(self.gains.iter_mut())
+            .zip(rest)
+        {
+            comp.hold_reduction(&mut gains[..len]);
             if rest {
                 gains[..len].fill(comp.makeup_gain());
             } else {
@@ -230,6 +242,9 @@ mod tests {
             mb.set_band_release_ms(b, 50.0);
         }
         mb.set_detection(Detection::Rms);
+        // RMS over a whole 50 Hz period: a shorter average ripples, and the bass hold keeps the
+        // top of that ripple.
+        mb.set_rms_ms(50.0);
         // 50 Hz at -6 dBFS peak (RMS -9 dBFS: 11 dB over, 8.25 dB of reduction) and a quiet
         // 1 kHz tone far under the mid band's threshold.
         let y = run(&mut mb, [50.0, 1_000.0], [0.5, 0.02], 3);
