@@ -25,7 +25,9 @@
 //! - **Width** is the preset's preference times the user's, never widened when the phase
 //!   correlation is below 0.3 (mono compatibility), and narrowed toward 1 when it is negative.
 //! - **Reference** mode aims at the profile's curve, loudness, side/mid ratio and crest with the
-//!   per-component amounts; **hybrid** blends the adaptive and reference results linearly.
+//!   per-component amounts; **hybrid** blends the adaptive and reference results linearly. The
+//!   tonal match ([`eq_matching`]) is the whole difference in every usable band, scaled by Match
+//!   Tone only (not by EQ Amount, not smoothed, not weighted): 100 % undoes a broad shelf.
 
 use serde::{Deserialize, Serialize};
 
@@ -317,6 +319,28 @@ pub fn eq_toward(
     out
 }
 
+/// EQ gains matching the measured band levels to a reference's shape: the whole difference in
+/// every usable band (`d_b = target_b - measured_b` less its mean), times `scale`, clamped to
+/// ±`max_db`. No smoothing and no band weights: a reference is matched as it is.
+pub fn eq_matching(
+    measured: &[f32; BANDS],
+    target: &[f32; BANDS],
+    usable: usize,
+    scale: f32,
+    max_db: f32,
+) -> [f32; BANDS] {
+    let n = usable.min(BANDS);
+    let mut out = [0.0f32; BANDS];
+    if n == 0 {
+        return out;
+    }
+    let mean = (0..n).map(|b| target[b] - measured[b]).sum::<f32>() / n as f32;
+    for b in 0..n {
+        out[b] = ((target[b] - measured[b] - mean) * scale).clamp(-max_db, max_db);
+    }
+    out
+}
+
 /// Estimated loudness change of applying `gains` to a signal with `band_power`, dB.
 pub fn eq_loudness_change(band_power: &[f32; BANDS], gains: &[f32; BANDS]) -> f32 {
     let before: f32 = band_power.iter().sum();
@@ -412,8 +436,9 @@ fn reference_part(m: &Measured, cfg: &AnalysisConfig, r: &ReferenceProfile) -> P
         *c += t;
     }
     let usable = (m.usable_bands.min(r.usable_bands)) as usize;
-    let tone = cfg.ref_tone.clamp(0.0, 1.0) * cfg.eq_amount.clamp(0.0, 1.0);
-    let eq = eq_toward(&m.band_levels_db, &curve, usable, tone, cfg.eq_max_db.abs());
+    // Match Tone alone scales the match: EQ Amount scales the adaptive curve, not a reference.
+    let tone = cfg.ref_tone.clamp(0.0, 1.0);
+    let eq = eq_matching(&m.band_levels_db, &curve, usable, tone, cfg.eq_max_db.abs());
     // Compress only as far as the reference is denser: each dB of excess crest asks 0.15 of ratio.
     let excess = m.crest_db - r.crest_db;
     let amount = cfg.ref_dynamics.clamp(0.0, 1.0) * cfg.dynamics_amount.clamp(0.0, 1.0);
