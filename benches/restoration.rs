@@ -7,11 +7,13 @@
 //! cargo bench --bench restoration -- 4       # the first 4 tracks only
 //! ```
 //!
-//! It installs what it needs when missing (nothing of it is committed): the Debian packages
-//! `wesnoth-1.16-music` (orchestral, Ogg Vorbis) and `warzone2100-music` (electronic, Opus)
-//! through `apt-get install -y`, and Matchering 2 (`pip install matchering`) into a virtual
-//! environment `<target>/restoration-venv`. `benches/restoration.py` (run in that environment)
-//! cuts the excerpts and runs Matchering; the work files live under `<target>/restoration/`.
+//! It installs what it needs when missing (nothing of it is committed, see `benches/common`):
+//! the Debian packages `wesnoth-1.16-music` (orchestral, Ogg Vorbis) and `warzone2100-music`
+//! (electronic, Opus) through `apt-get install -y`, and Matchering 2 (`pip install matchering`)
+//! into a virtual environment `<target>/restoration-venv`. `benches/restoration.py` (run in that
+//! environment) cuts the excerpts and runs Matchering; the work files live under
+//! `<target>/restoration/`. The tracks: 6 of Wesnoth's and 4 of Warzone 2100's, evenly spaced
+//! in each sorted list; the corridors (`benches/corridors.rs`) are measured on the others.
 //!
 //! For each track, the middle [`EXCERPT_S`] seconds:
 //! - **do no harm**: `auralis master` (adaptive, defaults) on the finished excerpt;
@@ -28,9 +30,13 @@
 //! mean absolute difference over the 22 bands. Loudness (integrated, LUFS) and true peak (dBTP)
 //! of every output are measured with the `ebur128` crate.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
+
+use common::run;
 
 use auralis::dsp::bark::EDGES;
 use auralis::dsp::biquad::{BiquadCoeffs, StereoBiquad};
@@ -39,9 +45,6 @@ use realfft::RealFftPlanner;
 
 /// Seconds cut from the middle of each track.
 const EXCERPT_S: f32 = 30.0;
-/// Wesnoth tracks (orchestral) and Warzone 2100 tracks (electronic) taken, evenly spaced.
-const WESNOTH_TRACKS: usize = 6;
-const WARZONE_TRACKS: usize = 4;
 /// The ceiling `auralis master` uses by default, dBTP.
 const CEILING_DBTP: f64 = -1.0;
 /// The adaptive preset's loudness target, LUFS.
@@ -251,94 +254,6 @@ fn distance(a: &Measure, b: &Measure) -> f64 {
         / a.shape.len() as f64
 }
 
-fn run(cmd: &mut Command) {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{:?}: {e}", cmd.get_program()));
-    if !out.status.success() {
-        panic!(
-            "{cmd:?} failed: {}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
-
-fn succeeds(cmd: &mut Command) -> bool {
-    cmd.output().map(|o| o.status.success()).unwrap_or(false)
-}
-
-/// `<target>`: the bench binary runs from `<target>/release/deps/`.
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.ancestors().nth(3).unwrap().to_path_buf()
-}
-
-fn ensure_packages() {
-    for package in ["wesnoth-1.16-music", "warzone2100-music"] {
-        if !succeeds(Command::new("dpkg").args(["-s", package])) {
-            eprintln!("installing {package} (apt-get install -y)");
-            run(Command::new("apt-get")
-                .args(["install", "-y", package])
-                .env("DEBIAN_FRONTEND", "noninteractive"));
-        }
-    }
-}
-
-fn ensure_matchering(venv: &Path) -> PathBuf {
-    let python = venv.join("bin/python");
-    if !succeeds(Command::new(&python).args(["-c", "import matchering"])) {
-        eprintln!("installing matchering into {}", venv.display());
-        run(Command::new("python3").arg("-m").arg("venv").arg(venv));
-        run(Command::new(&python).args(["-m", "pip", "install", "-q", "matchering"]));
-    }
-    python
-}
-
-/// Every `count`-th file of a sorted list, evenly spaced.
-fn evenly(mut files: Vec<PathBuf>, count: usize) -> Vec<PathBuf> {
-    files.sort();
-    let n = files.len();
-    (0..count.min(n))
-        .map(|i| files[i * n / count.min(n)].clone())
-        .collect()
-}
-
-fn list(dir: &Path, ext: &str, skip: &[&str]) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == ext) {
-                let name = p.file_name().unwrap().to_string_lossy().to_string();
-                if !skip.iter().any(|s| name.contains(s)) {
-                    out.push(p);
-                }
-            }
-        }
-    }
-    out
-}
-
-fn corpus() -> Vec<PathBuf> {
-    let wesnoth = list(
-        Path::new("/usr/share/games/wesnoth/1.16/data/core/music"),
-        "ogg",
-        &["defeat", "victory", "silence", "main_menu"],
-    );
-    let warzone = list(
-        Path::new("/usr/share/games/warzone2100/music"),
-        "opus",
-        &["menu"],
-    );
-    let mut files = evenly(wesnoth, WESNOTH_TRACKS);
-    files.extend(evenly(warzone, WARZONE_TRACKS));
-    files
-}
-
 fn master(auralis: &str, input: &Path, output: &Path, reference: Option<&Path>) {
     if output.exists() {
         std::fs::remove_file(output).unwrap();
@@ -368,35 +283,19 @@ struct Row {
 fn main() {
     let started = Instant::now();
     let limit: Option<usize> = std::env::args().skip(1).find_map(|a| a.parse().ok());
-    let target = target_dir();
+    let target = common::target_dir();
     let work = target.join("restoration");
     std::fs::create_dir_all(&work).unwrap();
-    ensure_packages();
-    let python = ensure_matchering(&target.join("restoration-venv"));
-    let helper = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/restoration.py");
+    common::ensure_packages();
+    let python = common::ensure_python(&target);
+    let helper = common::helper();
     let auralis = env!("CARGO_BIN_EXE_auralis");
 
-    let mut sources = corpus();
+    let mut sources = common::bench_tracks();
     if let Some(n) = limit {
         sources.truncate(n);
     }
-    let out = Command::new(&python)
-        .arg(&helper)
-        .arg("excerpt")
-        .arg(EXCERPT_S.to_string())
-        .arg(work.join("excerpts"))
-        .args(&sources)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let excerpts: Vec<PathBuf> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(PathBuf::from)
-        .collect();
+    let excerpts = common::excerpts(&python, EXCERPT_S, &work.join("excerpts"), &sources);
     eprintln!(
         "{} excerpts of {EXCERPT_S} s ({:.0} s)",
         excerpts.len(),
