@@ -79,10 +79,12 @@ fn adaptive_mastering_brightens_and_raises_a_dull_quiet_mix() {
     let mut s = Session::new(FS, 512, 2, Controls::default(), Listener::inline(FS, 2));
     let out = render(&mut s, &input, 512);
     let t = *s.targets();
-    // Dull: the top bands are lifted, the lows are not.
+    // Dull: the balance tips toward the top (the corridor EQ is not mean-free: it may cut the
+    // excess of lows rather than lift the top, the leveler restores the level), and the lows
+    // are not lifted.
     let top: f32 = t.eq_gains_db[20..].iter().sum::<f32>() / 5.0;
     let low: f32 = t.eq_gains_db[..5].iter().sum::<f32>() / 5.0;
-    assert!(top > 1.0 && top > low + 1.0, "top {top}, low {low}");
+    assert!(top > low + 3.0 && low <= 0.0, "top {top}, low {low}");
     // Quiet: the last 10 s are much louder than the input's, toward the -14 LUFS target.
     let tail = |x: &[Vec<f32>; 2]| [x[0][20 * 44_100..].to_vec(), x[1][20 * 44_100..].to_vec()];
     let before = integrated_lufs(&tail(&input));

@@ -6,6 +6,10 @@
 //! [`FAMILIES`] for the corpus), not drawn: the 10th and 90th percentiles of the tracks' shapes,
 //! widened to at least [`MIN_HALF_WIDTH_DB`] either side of their middle.
 //!
+//! The music's family is weighed from its crest factor ([`family_weights`]); the families'
+//! corridors are blended by those weights and widened toward their union as far as the weights
+//! are undecided ([`blend_families`]).
+//!
 //! The rules ([`corridor_eq`]):
 //! - the music's shape is aligned to the corridor (its mean offset to the corridor's middle over
 //!   the present bands of 100 Hz-12 kHz), then each band's **excess** is how far it lies outside
@@ -99,25 +103,59 @@ pub const CREST_SPREAD_DB: f32 = 3.0;
 /// How much each family fits the music, summing to 1: a soft nearest match of the music's
 /// crest factor to the families' medians (Gaussian weights, [`CREST_SPREAD_DB`]). On the
 /// measured corpus the two families' medians are within 0.3 dB of each other, so the weights
-/// stay near one half each: the corridor in use is close to the families' blend.
+/// stay near one half each: the corridor in use is close to the families' union (see
+/// [`blend_families`]).
 pub fn family_weights(m: &Measured) -> [f32; FAMILIES.len()] {
-    let w: [f32; FAMILIES.len()] = std::array::from_fn(|i| {
+    let logits: [f32; FAMILIES.len()] = std::array::from_fn(|i| {
         let x = (m.crest_db - FAMILIES[i].crest_db) / CREST_SPREAD_DB;
-        (-0.5 * x * x).exp().max(1e-6)
+        -0.5 * x * x
     });
+    let top = logits.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+    let w = logits.map(|l| (l - top).exp());
     let total: f32 = w.iter().sum();
     w.map(|x| x / total)
 }
 
-/// The corridor for the music: the families' corridors blended by [`family_weights`].
+/// The corridor for the music: the families' corridors blended by [`family_weights`] (see
+/// [`blend_families`]).
 pub fn corridor_for(m: &Measured) -> Corridor {
-    let w = family_weights(m);
+    blend_families(&family_weights(m))
+}
+
+/// The families' corridors blended by `weights` (summing to 1), widened toward their union as
+/// far as the weights are undecided: an even split keeps every family's range (the music is not
+/// held to a family it may not belong to), all the weight on one family gives its own.
+pub fn blend_families(weights: &[f32; FAMILIES.len()]) -> Corridor {
     let items: Vec<(Corridor, f32)> = FAMILIES
         .iter()
-        .zip(w)
-        .map(|(f, w)| (f.corridor, w))
+        .zip(weights)
+        .map(|(f, w)| (f.corridor, *w))
         .collect();
-    Corridor::blend(&items)
+    let blend = Corridor::blend(&items);
+    let most = weights.iter().cloned().fold(0.0f32, f32::max);
+    let n = FAMILIES.len() as f32;
+    // 0 when one family has all the weight, 1 at an even split.
+    let undecided = ((1.0 - most) / (1.0 - 1.0 / n)).clamp(0.0, 1.0);
+    let low_all: [f32; BANDS] = std::array::from_fn(|b| {
+        FAMILIES
+            .iter()
+            .map(|f| f.corridor.low_db[b])
+            .fold(f32::INFINITY, f32::min)
+    });
+    let high_all: [f32; BANDS] = std::array::from_fn(|b| {
+        FAMILIES
+            .iter()
+            .map(|f| f.corridor.high_db[b])
+            .fold(f32::NEG_INFINITY, f32::max)
+    });
+    Corridor {
+        low_db: std::array::from_fn(|b| {
+            blend.low_db[b] + undecided * (low_all[b] - blend.low_db[b])
+        }),
+        high_db: std::array::from_fn(|b| {
+            blend.high_db[b] + undecided * (high_all[b] - blend.high_db[b])
+        }),
+    }
 }
 
 /// Where the music sits against a corridor.
@@ -273,4 +311,34 @@ pub fn corridor_eq(
         out[b] = (g[b] * k * amount).clamp(-max_db, max_db);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_undecided_family_keeps_every_familys_range_and_a_clear_one_its_own() {
+        let even = blend_families(&[0.5, 0.5]);
+        let dense = blend_families(&[1.0, 0.0]);
+        for b in 0..BANDS {
+            let (f0, f1) = (&FAMILIES[0].corridor, &FAMILIES[1].corridor);
+            assert!((even.low_db[b] - f0.low_db[b].min(f1.low_db[b])).abs() < 1e-4);
+            assert!((even.high_db[b] - f0.high_db[b].max(f1.high_db[b])).abs() < 1e-4);
+            assert_eq!(dense.low_db[b], f0.low_db[b]);
+            assert_eq!(dense.high_db[b], f0.high_db[b]);
+        }
+    }
+
+    #[test]
+    fn the_family_nearer_in_crest_weighs_more() {
+        let mut m = Measured::empty();
+        let (c0, c1) = (FAMILIES[0].crest_db, FAMILIES[1].crest_db);
+        m.crest_db = c0 + 3.0 * (c0 - c1).signum() * CREST_SPREAD_DB;
+        let w = family_weights(&m);
+        assert!(w[0] > w[1] && (w[0] + w[1] - 1.0).abs() < 1e-5, "{w:?}");
+        m.crest_db = 0.5 * (c0 + c1);
+        let w = family_weights(&m);
+        assert!((w[0] - 0.5).abs() < 1e-5, "{w:?}");
+    }
 }

@@ -276,48 +276,6 @@ pub const FAST_START: f32 = 10.0;
 /// Seconds of gated signal for full confidence.
 pub const FULL_CONFIDENCE_SECONDS: f32 = 15.0;
 
-/// Perceptual band weight (see module docs).
-pub fn band_weight(band: usize) -> f32 {
-    let f = bark::centre(band);
-    if f < 100.0 {
-        1.0 - 0.5 * ((100.0 / f).log2() / 5.0f32.log2()).clamp(0.0, 1.0)
-    } else if f > 8000.0 {
-        1.0 - 0.5 * ((f / 8000.0).log2() / 2.5f32.log2()).clamp(0.0, 1.0)
-    } else {
-        1.0
-    }
-}
-
-/// EQ gains moving the measured band levels toward the target curve's shape.
-pub fn eq_toward(
-    measured: &[f32; BANDS],
-    target: &[f32; BANDS],
-    usable: usize,
-    scale: f32,
-    max_db: f32,
-) -> [f32; BANDS] {
-    let n = usable.min(BANDS);
-    let mut diff = [0.0f32; BANDS];
-    let (mut num, mut den) = (0.0f32, 0.0f32);
-    for b in 0..n {
-        diff[b] = target[b] - measured[b];
-        num += band_weight(b) * diff[b];
-        den += band_weight(b);
-    }
-    let mean = if den > 0.0 { num / den } else { 0.0 };
-    for d in diff[..n].iter_mut() {
-        *d -= mean;
-    }
-    let mut out = [0.0f32; BANDS];
-    for b in 0..n {
-        let l = diff[b.saturating_sub(1)];
-        let r = diff[(b + 1).min(n - 1)];
-        let smooth = 0.25 * l + 0.5 * diff[b] + 0.25 * r;
-        out[b] = (smooth * band_weight(b) * scale).clamp(-max_db, max_db);
-    }
-    out
-}
-
 /// EQ gains matching the measured band levels to a reference's shape: the whole difference in
 /// every usable band (`d_b = target_b - measured_b` less its mean), times `scale`, clamped to
 /// ±`max_db`. No smoothing and no band weights: a reference is matched as it is.
@@ -821,15 +779,15 @@ mod tests {
         for (name, shelf) in [
             (
                 "dull",
-                BiquadCoeffs::high_shelf(3000.0, 0.707, -10.0, FS as f64),
+                BiquadCoeffs::high_shelf(3000.0, 0.707, -15.0, FS as f64),
             ),
             (
                 "bright",
-                BiquadCoeffs::high_shelf(3000.0, 0.707, 10.0, FS as f64),
+                BiquadCoeffs::high_shelf(3000.0, 0.707, 15.0, FS as f64),
             ),
             (
                 "thin",
-                BiquadCoeffs::low_shelf(300.0, 0.707, -10.0, FS as f64),
+                BiquadCoeffs::low_shelf(300.0, 0.707, -15.0, FS as f64),
             ),
         ] {
             let (mut l, mut r) = noise_in_corridor(&cfg);
