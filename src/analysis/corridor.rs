@@ -11,8 +11,8 @@
 //! are undecided ([`blend_families`]).
 //!
 //! The rules ([`corridor_eq`]):
-//! - the music's shape is aligned to the corridor (its mean offset to the corridor's middle over
-//!   the present bands of 100 Hz-12 kHz), then each band's **excess** is how far it lies outside
+//! - the music's shape is aligned to the corridor (moved to where it fits best: the least total
+//!   excess over the present bands of 100 Hz-12 kHz), then each band's **excess** is how far it lies outside
 //!   (positive: below the low edge, a boost; negative: above the high edge, a cut). Inside, the
 //!   excess is zero: a finished master inside its corridor is left alone;
 //! - the correction is **broad**: in a few rounds, what still lies outside is smoothed twice over
@@ -40,6 +40,9 @@ pub const ABSENT_DB: f32 = 20.0;
 /// roll-off (a filter's skirt: a broad 10 dB shelf bends at most about 7 dB/octave): the
 /// source's bandwidth ends there, dB/octave.
 pub const ROLL_OFF_DB_PER_OCT: f32 = 12.0;
+/// How far the best fit is searched either side of the mean-to-middle offset, and its step, dB.
+const ALIGN_RANGE_DB: f32 = 12.0;
+const ALIGN_STEP_DB: f32 = 0.05;
 /// Rounds of broad correction (each smooths what is still outside and adds it).
 const ROUNDS: usize = 4;
 /// Mean |gain| over the bands the corridor EQ may spend, dB.
@@ -169,7 +172,25 @@ pub struct Placement {
     pub present: [bool; BANDS],
 }
 
-fn aligned(levels: &[f32; BANDS], middle: &[f32; BANDS], present: &[bool; BANDS]) -> [f32; BANDS] {
+/// Total excess of `levels + offset` over the present bands of [`NORM_BANDS`].
+fn total_excess(
+    levels: &[f32; BANDS],
+    corridor: &Corridor,
+    present: &[bool; BANDS],
+    offset: f32,
+) -> f32 {
+    NORM_BANDS
+        .filter(|&b| present[b])
+        .map(|b| excess_of(levels[b] + offset, corridor.low_db[b], corridor.high_db[b]).abs())
+        .sum()
+}
+
+/// The levels moved by the offset that fits them best in the corridor: the least total excess
+/// over the present bands of 100 Hz-12 kHz (searched in [`ALIGN_STEP_DB`] steps from the
+/// mean-to-middle offset), the middle of the offsets that reach it (a shape that fits inside
+/// sits as centrally as it can).
+fn aligned(levels: &[f32; BANDS], corridor: &Corridor, present: &[bool; BANDS]) -> [f32; BANDS] {
+    let middle = corridor.middle();
     let (mut sum, mut n) = (0.0f32, 0usize);
     for b in NORM_BANDS {
         if present[b] {
@@ -177,16 +198,27 @@ fn aligned(levels: &[f32; BANDS], middle: &[f32; BANDS], present: &[bool; BANDS]
             n += 1;
         }
     }
-    let offset = if n > 0 { sum / n as f32 } else { 0.0 };
+    let centre = if n > 0 { sum / n as f32 } else { 0.0 };
+    let steps = (ALIGN_RANGE_DB / ALIGN_STEP_DB) as i32;
+    let (mut best, mut first, mut last) = (f32::INFINITY, centre, centre);
+    for i in -steps..=steps {
+        let o = centre + i as f32 * ALIGN_STEP_DB;
+        let e = total_excess(levels, corridor, present, o);
+        if e < best - 1e-4 {
+            (best, first, last) = (e, o, o);
+        } else if e <= best + 1e-4 {
+            last = o;
+        }
+    }
+    let offset = 0.5 * (first + last);
     std::array::from_fn(|b| levels[b] + offset)
 }
 
 /// Places measured band levels (density, dB) in a corridor, over the first `usable` bands.
 pub fn place(levels: &[f32; BANDS], corridor: &Corridor, usable: usize) -> Placement {
     let n = usable.min(BANDS);
-    let middle = corridor.middle();
     let mut present: [bool; BANDS] = std::array::from_fn(|b| b < n);
-    let mut shape = aligned(levels, &middle, &present);
+    let mut shape = aligned(levels, corridor, &present);
     // Twice: the bands found absent no longer pull the alignment down.
     for _ in 0..2 {
         let mut absent: [bool; BANDS] =
@@ -219,7 +251,7 @@ pub fn place(levels: &[f32; BANDS], corridor: &Corridor, usable: usize) -> Place
             }
         }
         present = std::array::from_fn(|b| !absent[b]);
-        shape = aligned(levels, &middle, &present);
+        shape = aligned(levels, corridor, &present);
     }
     let excess = std::array::from_fn(|b| {
         if b >= n {
