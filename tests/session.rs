@@ -6,8 +6,9 @@ use auralis::session::Session;
 
 const FS: f32 = 44_100.0;
 
-/// A dull, quiet stereo mix: noise falling 6 dB per octave above 100 Hz (twice as steep as pink
-/// noise, darker than any preset's curve) with a slow beat, around -30 dBFS RMS.
+/// A dull, quiet stereo mix: noise falling 12 dB per octave above 100 Hz (four times as steep as
+/// pink noise, darker than the tonal corridors of real productions, whose highs fall 6-8 dB per
+/// octave) with a slow beat, around -30 dBFS RMS.
 fn dull_mix(seconds: f32) -> [Vec<f32>; 2] {
     let n = (seconds * FS) as usize;
     let mut seed = 0x1357_9bdf_u32;
@@ -19,13 +20,16 @@ fn dull_mix(seconds: f32) -> [Vec<f32>; 2] {
     };
     let (mut l, mut r) = (Vec::with_capacity(n), Vec::with_capacity(n));
     let (mut lp_l, mut lp_r) = (0.0f32, 0.0f32);
+    let (mut lp2_l, mut lp2_r) = (0.0f32, 0.0f32);
     for i in 0..n {
         let beat = 1.0 + 0.5 * (std::f32::consts::TAU * 2.0 * i as f32 / FS).sin();
-        // One-pole low pass around 100 Hz: little top end.
+        // Two one-pole low passes around 100 Hz: little top end.
         lp_l += 0.015 * (noise() - lp_l);
         lp_r += 0.015 * (noise() - lp_r);
-        l.push(0.5 * beat * lp_l);
-        r.push(0.5 * beat * (0.7 * lp_l + 0.3 * lp_r));
+        lp2_l += 0.015 * (lp_l - lp2_l);
+        lp2_r += 0.015 * (lp_r - lp2_r);
+        l.push(4.0 * beat * lp2_l);
+        r.push(4.0 * beat * (0.7 * lp2_l + 0.3 * lp2_r));
     }
     [l, r]
 }
@@ -75,10 +79,12 @@ fn adaptive_mastering_brightens_and_raises_a_dull_quiet_mix() {
     let mut s = Session::new(FS, 512, 2, Controls::default(), Listener::inline(FS, 2));
     let out = render(&mut s, &input, 512);
     let t = *s.targets();
-    // Dull: the top bands are lifted, the lows are not.
+    // Dull: the balance tips toward the top (the corridor EQ is not mean-free: it may cut the
+    // excess of lows rather than lift the top, the leveler restores the level), and the lows
+    // are not lifted.
     let top: f32 = t.eq_gains_db[20..].iter().sum::<f32>() / 5.0;
     let low: f32 = t.eq_gains_db[..5].iter().sum::<f32>() / 5.0;
-    assert!(top > 1.0 && top > low + 1.0, "top {top}, low {low}");
+    assert!(top > low + 3.0 && low <= 0.0, "top {top}, low {low}");
     // Quiet: the last 10 s are much louder than the input's, toward the -14 LUFS target.
     let tail = |x: &[Vec<f32>; 2]| [x[0][20 * 44_100..].to_vec(), x[1][20 * 44_100..].to_vec()];
     let before = integrated_lufs(&tail(&input));

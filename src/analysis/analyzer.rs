@@ -561,7 +561,9 @@ mod tests {
     }
 
     #[test]
-    fn white_noise_gets_its_highs_cut_and_dull_noise_boosted() {
+    fn white_noise_gets_its_highs_cut() {
+        // (A dull mix is boosted only where it has the content: see the corridor tests in
+        // `targets`.)
         let w = white(3, 48_000 * 20, 0.3);
         let w2 = white(4, 48_000 * 20, 0.3);
         let t = run(&w, &w2, 4096, AnalysisConfig::default()).targets();
@@ -572,11 +574,6 @@ mod tests {
                 "white band {b}: {:?}",
                 t.eq_gains_db
             );
-        }
-        let d = lowpass(&pink(5, 48_000 * 20, 1.0), 48_000, 500.0, 4);
-        let t = run(&d, &d, 4096, AnalysisConfig::default()).targets();
-        for b in 18..23 {
-            assert!(t.eq_gains_db[b] > 1.0, "dull band {b}: {:?}", t.eq_gains_db);
         }
         assert!(t.eq_gains_db.iter().all(|g| g.abs() <= 6.0));
     }
@@ -733,14 +730,21 @@ mod tests {
         // Steady programme 7 dB under the target (a mix under a finished master): the leveler
         // must get there within a few seconds (fast while confidence is low), then hold
         // steady without overshoot.
-        let x = pink(11, 48_000 * 20, 0.25);
+        // EQ off: the leveler alone (pink noise is brighter than the tonal corridors, and the
+        // leveler would also make up for the EQ's cut of its highs).
+        let cfg = AnalysisConfig {
+            eq_amount: 0.0,
+            ..AnalysisConfig::default()
+        };
+        let x = pink(11, 48_000 * 20, 0.33);
         let mut a = Analyzer::new(48_000.0, 2);
+        a.set_config(cfg);
         let mut gains = Vec::new();
         for chunk in x.chunks(4800) {
             a.push(&[chunk, chunk]);
             gains.push(a.targets().leveler_gain_db);
         }
-        let goal = derive(&a.measured(), &AnalysisConfig::default(), None).leveler_gain_db;
+        let goal = derive(&a.measured(), &cfg, None).leveler_gain_db;
         assert!(goal > 5.0 && goal < EARLY_BOOST_DB + 2.0, "{goal}");
         let at = |s: f32| gains[(s * 10.0) as usize - 1];
         assert!((at(6.0) - goal).abs() < 1.0, "6 s: {} vs {goal}", at(6.0));

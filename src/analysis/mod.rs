@@ -12,6 +12,7 @@
 
 pub mod analyzer;
 pub mod config;
+pub mod corridor;
 pub mod dynamics;
 pub mod fingerprint;
 pub mod gating;

@@ -5,13 +5,11 @@
 //! targets toward them at bounded speeds. Both are pure and allocation-free.
 //!
 //! Rules:
-//! - **EQ** compares shapes, not levels: `d_b = target_b - measured_b` over the usable bands (band
-//!   density in dB, see [`spectrum::density_db`](super::spectrum::density_db)), minus its
-//!   perceptually weighted mean, smoothed over neighbouring bands (1/4, 1/2, 1/4), multiplied by
-//!   the band weight, EQ amount and the preset's EQ scale, clamped to ±`eq_max_db`. The band
-//!   weight is 1 between 100 Hz and 8 kHz and falls log-linearly to 0.5 at 20 Hz and 20 kHz, a
-//!   coarse stand-in for the ear's lower sensitivity at the extremes (ISO 226:2003 equal-loudness
-//!   contours) and for the unreliability of long-term balance there.
+//! - **EQ** (adaptive) keeps the music inside its tonal corridor ([`super::corridor`]): the range
+//!   real productions of its style family span per band, the families blended from the music's
+//!   dynamics, moved by the preset's bias and the user's tilt. Only what lies outside is
+//!   corrected, by broad moves within a budget, never boosting a band the source does not have;
+//!   times EQ amount and the preset's EQ scale, clamped to ±`eq_max_db`.
 //! - **Compression** follows the measured dynamics: the "dynamicness" `d` mixes crest factor
 //!   (9 dB -> 0, 18 dB -> 1) and loudness range (4 LU -> 0, 14 LU -> 1); the ratio is
 //!   `1 + (max_ratio - 1)(0.15 + 0.85 d)` scaled by the amounts, so dense low-crest material gets
@@ -25,11 +23,14 @@
 //! - **Width** is the preset's preference times the user's, never widened when the phase
 //!   correlation is below 0.3 (mono compatibility), and narrowed toward 1 when it is negative.
 //! - **Reference** mode aims at the profile's curve, loudness, side/mid ratio and crest with the
-//!   per-component amounts; **hybrid** blends the adaptive and reference results linearly.
+//!   per-component amounts; **hybrid** blends the adaptive and reference results linearly. The
+//!   tonal match ([`eq_matching`]) is the whole difference in every usable band, scaled by Match
+//!   Tone only (not by EQ Amount, not smoothed, not weighted): 100 % undoes a broad shelf.
 
 use serde::{Deserialize, Serialize};
 
-use super::config::{AnalysisConfig, MasteringMode};
+use super::config::{AnalysisConfig, MasteringMode, Preset};
+use super::corridor::{corridor_eq, corridor_for, place, Corridor};
 use super::presets::PresetSpec;
 use super::reference::ReferenceProfile;
 use crate::dsp::bark::{self, BANDS};
@@ -275,20 +276,10 @@ pub const FAST_START: f32 = 10.0;
 /// Seconds of gated signal for full confidence.
 pub const FULL_CONFIDENCE_SECONDS: f32 = 15.0;
 
-/// Perceptual band weight (see module docs).
-pub fn band_weight(band: usize) -> f32 {
-    let f = bark::centre(band);
-    if f < 100.0 {
-        1.0 - 0.5 * ((100.0 / f).log2() / 5.0f32.log2()).clamp(0.0, 1.0)
-    } else if f > 8000.0 {
-        1.0 - 0.5 * ((f / 8000.0).log2() / 2.5f32.log2()).clamp(0.0, 1.0)
-    } else {
-        1.0
-    }
-}
-
-/// EQ gains moving the measured band levels toward the target curve's shape.
-pub fn eq_toward(
+/// EQ gains matching the measured band levels to a reference's shape: the whole difference in
+/// every usable band (`d_b = target_b - measured_b` less its mean), times `scale`, clamped to
+/// ±`max_db`. No smoothing and no band weights: a reference is matched as it is.
+pub fn eq_matching(
     measured: &[f32; BANDS],
     target: &[f32; BANDS],
     usable: usize,
@@ -296,23 +287,13 @@ pub fn eq_toward(
     max_db: f32,
 ) -> [f32; BANDS] {
     let n = usable.min(BANDS);
-    let mut diff = [0.0f32; BANDS];
-    let (mut num, mut den) = (0.0f32, 0.0f32);
-    for b in 0..n {
-        diff[b] = target[b] - measured[b];
-        num += band_weight(b) * diff[b];
-        den += band_weight(b);
-    }
-    let mean = if den > 0.0 { num / den } else { 0.0 };
-    for d in diff[..n].iter_mut() {
-        *d -= mean;
-    }
     let mut out = [0.0f32; BANDS];
+    if n == 0 {
+        return out;
+    }
+    let mean = (0..n).map(|b| target[b] - measured[b]).sum::<f32>() / n as f32;
     for b in 0..n {
-        let l = diff[b.saturating_sub(1)];
-        let r = diff[(b + 1).min(n - 1)];
-        let smooth = 0.25 * l + 0.5 * diff[b] + 0.25 * r;
-        out[b] = (smooth * band_weight(b) * scale).clamp(-max_db, max_db);
+        out[b] = ((target[b] - measured[b] - mean) * scale).clamp(-max_db, max_db);
     }
     out
 }
@@ -348,18 +329,27 @@ fn user_tilt(cfg: &AnalysisConfig) -> [f32; BANDS] {
     std::array::from_fn(|b| cfg.tilt_db_per_oct * (bark::centre(b) / 1000.0).log2())
 }
 
+/// The corridor adaptive mode keeps the music in: the style families' corridors blended from
+/// the music's dynamics ([`corridor_for`]), moved by the preset's bias (its tonal curve less the
+/// Adaptive preset's) and the user's tilt.
+pub fn adaptive_corridor(m: &Measured, cfg: &AnalysisConfig) -> Corridor {
+    let curve = PresetSpec::of(cfg.preset).tonal_curve();
+    let neutral = PresetSpec::of(Preset::Adaptive).tonal_curve();
+    let tilt = user_tilt(cfg);
+    let bias: [f32; BANDS] = std::array::from_fn(|b| curve[b] - neutral[b] + tilt[b]);
+    corridor_for(m).shifted(&bias)
+}
+
 fn adaptive_part(m: &Measured, cfg: &AnalysisConfig) -> Part {
     let spec = PresetSpec::of(cfg.preset);
-    let mut curve = spec.tonal_curve();
-    let tilt = user_tilt(cfg);
-    for (c, t) in curve.iter_mut().zip(&tilt) {
-        *c += t;
-    }
     let eq_amount = cfg.eq_amount.clamp(0.0, 1.0) * spec.eq_scale;
-    let eq = eq_toward(
-        &m.band_levels_db,
-        &curve,
-        m.usable_bands as usize,
+    let usable = m.usable_bands as usize;
+    let corridor = adaptive_corridor(m, cfg);
+    let placement = place(&m.band_levels_db, &corridor, usable);
+    let eq = corridor_eq(
+        &placement,
+        &corridor,
+        usable,
         eq_amount,
         cfg.eq_max_db.abs(),
     );
@@ -412,8 +402,9 @@ fn reference_part(m: &Measured, cfg: &AnalysisConfig, r: &ReferenceProfile) -> P
         *c += t;
     }
     let usable = (m.usable_bands.min(r.usable_bands)) as usize;
-    let tone = cfg.ref_tone.clamp(0.0, 1.0) * cfg.eq_amount.clamp(0.0, 1.0);
-    let eq = eq_toward(&m.band_levels_db, &curve, usable, tone, cfg.eq_max_db.abs());
+    // Match Tone alone scales the match: EQ Amount scales the adaptive curve, not a reference.
+    let tone = cfg.ref_tone.clamp(0.0, 1.0);
+    let eq = eq_matching(&m.band_levels_db, &curve, usable, tone, cfg.eq_max_db.abs());
     // Compress only as far as the reference is denser: each dB of excess crest asks 0.15 of ratio.
     let excess = m.crest_db - r.crest_db;
     let amount = cfg.ref_dynamics.clamp(0.0, 1.0) * cfg.dynamics_amount.clamp(0.0, 1.0);
@@ -626,28 +617,34 @@ mod tests {
     #[test]
     fn bright_input_gets_cut_highs_and_dull_input_boosted_highs() {
         let cfg = AnalysisConfig::default();
+        // Flat density is far brighter than any corridor; -13 dB/octave far duller (the
+        // corridors' highs fall 6-8 dB/octave).
+        // The corridor EQ is not mean-free (the leveler restores the level): judge the highs
+        // against the lows (bands 1-4, 100-510 Hz).
         let bright = derive(&measured_with_tilt(0.0), &cfg, None);
-        let dull = derive(&measured_with_tilt(-9.0), &cfg, None);
+        let dull = derive(&measured_with_tilt(-13.0), &cfg, None);
+        let lows = |t: &Targets| t.eq_gains_db[1..5].iter().sum::<f32>() / 4.0;
         for b in 18..23 {
-            assert!(
-                bright.eq_gains_db[b] < -1.0,
-                "band {b}: {}",
-                bright.eq_gains_db[b]
+            let (up, down) = (
+                bright.eq_gains_db[b] - lows(&bright),
+                dull.eq_gains_db[b] - lows(&dull),
             );
             assert!(
-                dull.eq_gains_db[b] > 1.0,
-                "band {b}: {}",
-                dull.eq_gains_db[b]
+                up < -1.0,
+                "bright band {b}: {up} ({:?})",
+                bright.eq_gains_db
             );
+            assert!(down > 1.0, "dull band {b}: {down} ({:?})", dull.eq_gains_db);
         }
         assert!(bright.eq_gains_db.iter().all(|g| g.abs() <= 6.0));
     }
 
     #[test]
-    fn matching_curve_gives_flat_eq_whatever_the_level() {
+    fn corridor_middle_gives_flat_eq_whatever_the_level() {
         let cfg = AnalysisConfig::default();
         let mut m = Measured::empty();
-        let curve = PresetSpec::of(cfg.preset).tonal_curve();
+        m.crest_db = 12.0;
+        let curve = adaptive_corridor(&m, &cfg).middle();
         m.band_levels_db = std::array::from_fn(|b| curve[b] - 37.0);
         m.gated_seconds = 20.0;
         let t = derive(&m, &cfg, None);
@@ -726,5 +723,128 @@ mod tests {
         // Ten times faster with nothing heard.
         let cold = lim.at_confidence(0.0).step(&Targets::neutral(), &raw, 0.5);
         assert!((cold.leveler_gain_db - 0.5 * FAST_START).abs() < 1e-5);
+    }
+
+    use crate::analysis::corridor::place;
+    use crate::analysis::test_signals::{band_curve, lowpass, pink, shaped_noise, white};
+    use crate::analysis::{AnalysisMode, Analyzer};
+    use crate::dsp::biquad::{BiquadCoeffs, StereoBiquad};
+
+    const FS: u32 = 48_000;
+    const N: usize = 1 << 20;
+
+    /// What the analysis's whole pass (as `auralis master` hears a file) measures of a signal.
+    fn measure(l: &[f32], r: &[f32]) -> Measured {
+        let mut a = Analyzer::new(FS as f32, 2);
+        a.set_config(AnalysisConfig {
+            analysis_mode: AnalysisMode::Learn,
+            ..AnalysisConfig::default()
+        });
+        a.push(&[l, r]);
+        a.measured()
+    }
+
+    /// Stereo noise whose band densities sit at `levels` (dB per band).
+    fn noise_at(levels: &[f32; BANDS]) -> (Vec<f32>, Vec<f32>) {
+        (
+            shaped_noise(1, N, FS, 0.1, |f| band_curve(levels, f)),
+            shaped_noise(2, N, FS, 0.1, |f| band_curve(levels, f)),
+        )
+    }
+
+    /// The corridor's middle as a signal: noise of typical crest, shaped there.
+    fn noise_in_corridor(cfg: &AnalysisConfig) -> (Vec<f32>, Vec<f32>) {
+        let probe = pink(7, FS as usize * 10, 0.3);
+        let corridor = adaptive_corridor(&measure(&probe, &probe), cfg);
+        noise_at(&corridor.middle())
+    }
+
+    fn total_excess(levels: &[f32; BANDS], m: &Measured, cfg: &AnalysisConfig) -> f32 {
+        let p = place(levels, &adaptive_corridor(m, cfg), m.usable_bands as usize);
+        p.excess_db.iter().map(|e| e.abs()).sum()
+    }
+
+    #[test]
+    fn a_spectrum_inside_its_corridor_is_left_alone() {
+        let cfg = AnalysisConfig::default();
+        let (l, r) = noise_in_corridor(&cfg);
+        let m = measure(&l, &r);
+        assert_eq!(total_excess(&m.band_levels_db, &m, &cfg), 0.0);
+        let t = derive(&m, &cfg, None);
+        for (b, g) in t.eq_gains_db.iter().enumerate() {
+            assert!(g.abs() < 0.3, "band {b}: {g} dB ({:?})", t.eq_gains_db);
+        }
+    }
+
+    #[test]
+    fn a_broad_shelf_outside_the_corridor_is_corrected_within_a_fifth_of_its_excess() {
+        let cfg = AnalysisConfig::default();
+        for (name, shelf) in [
+            (
+                "dull",
+                BiquadCoeffs::high_shelf(3000.0, 0.707, -15.0, FS as f64),
+            ),
+            (
+                "bright",
+                BiquadCoeffs::high_shelf(3000.0, 0.707, 15.0, FS as f64),
+            ),
+            (
+                "thin",
+                BiquadCoeffs::low_shelf(300.0, 0.707, -15.0, FS as f64),
+            ),
+        ] {
+            let (mut l, mut r) = noise_in_corridor(&cfg);
+            StereoBiquad::new(shelf).process(&mut [&mut l[..], &mut r[..]]);
+            let m = measure(&l, &r);
+            let before = total_excess(&m.band_levels_db, &m, &cfg);
+            assert!(
+                before > 3.0,
+                "{name}: the shelf must leave the corridor ({before} dB)"
+            );
+            let t = derive(&m, &cfg, None);
+            let after_levels = std::array::from_fn(|b| m.band_levels_db[b] + t.eq_gains_db[b]);
+            let after = total_excess(&after_levels, &m, &cfg);
+            assert!(
+                after <= 0.2 * before,
+                "{name}: excess {before:.2} dB -> {after:.2} dB ({:?})",
+                t.eq_gains_db
+            );
+        }
+    }
+
+    #[test]
+    fn low_passed_noise_gets_no_boost_above_its_cutoff() {
+        let cfg = AnalysisConfig::default();
+        let p = lowpass(&pink(8, FS as usize * 20, 1.0), FS, 4000.0, 8);
+        let q = lowpass(&pink(9, FS as usize * 20, 1.0), FS, 4000.0, 8);
+        let t = derive(&measure(&p, &q), &cfg, None);
+        for b in (0..BANDS).filter(|&b| EDGES[b] >= 4400.0) {
+            assert!(t.eq_gains_db[b] <= 0.0, "band {b}: {:?}", t.eq_gains_db);
+        }
+    }
+
+    #[test]
+    fn a_band_under_the_noise_floor_is_not_lifted() {
+        // Music (pink noise) low-passed at 2 kHz over a white noise floor 60 dB under it: above
+        // the cutoff the bands hold the floor only.
+        let cfg = AnalysisConfig::default();
+        let n = FS as usize * 20;
+        let floor = white(10, n, 0.001);
+        let mix = |seed| -> Vec<f32> {
+            lowpass(&pink(seed, n, 1.0), FS, 2000.0, 8)
+                .iter()
+                .zip(&floor)
+                .map(|(a, b)| a + b)
+                .collect()
+        };
+        let (l, r) = (mix(11), mix(12));
+        let m = measure(&l, &r);
+        let corridor = adaptive_corridor(&m, &cfg);
+        let p = place(&m.band_levels_db, &corridor, m.usable_bands as usize);
+        let t = derive(&m, &cfg, None);
+        for b in (0..BANDS).filter(|&b| EDGES[b] >= 3150.0) {
+            assert!(!p.present[b], "band {b} is only the noise floor");
+            assert!(t.eq_gains_db[b] <= 0.0, "band {b}: {:?}", t.eq_gains_db);
+        }
     }
 }

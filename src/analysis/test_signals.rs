@@ -83,3 +83,52 @@ pub fn clicks(fs: u32, bpm: f32, seconds: f32) -> Vec<f32> {
     }
     out
 }
+
+/// Stationary noise of `n` samples (a power of two) whose power density follows `density_db(f)`
+/// (dB, any offset): one inverse FFT of random phases with that magnitude per bin, scaled to an
+/// RMS of `rms`.
+pub fn shaped_noise(
+    seed: u64,
+    n: usize,
+    fs: u32,
+    rms: f32,
+    density_db: impl Fn(f32) -> f32,
+) -> Vec<f32> {
+    let mut planner = realfft::RealFftPlanner::<f32>::new();
+    let ifft = planner.plan_fft_inverse(n);
+    let mut spectrum = ifft.make_input_vec();
+    let mut r = Rng::new(seed);
+    for (k, z) in spectrum.iter_mut().enumerate() {
+        let f = k as f32 * fs as f32 / n as f32;
+        if k == 0 || k == n / 2 || f < 10.0 {
+            *z = realfft::num_complex::Complex::new(0.0, 0.0);
+            continue;
+        }
+        let mag = 10f32.powf(density_db(f) / 20.0);
+        let phase = std::f32::consts::PI * r.next();
+        *z = realfft::num_complex::Complex::new(mag * phase.cos(), mag * phase.sin());
+    }
+    let mut out = ifft.make_output_vec();
+    ifft.process(&mut spectrum, &mut out).unwrap();
+    let ms = out.iter().map(|x| x * x).sum::<f32>() / n as f32;
+    let k = rms / ms.sqrt().max(1e-30);
+    out.iter_mut().for_each(|x| *x *= k);
+    out
+}
+
+/// Interpolates per-band values (at the Bark band centres) linearly in log-frequency, held
+/// beyond the outer centres.
+pub fn band_curve(values: &[f32; crate::dsp::bark::BANDS], f: f32) -> f32 {
+    use crate::dsp::bark::{centre, BANDS};
+    if f <= centre(0) {
+        return values[0];
+    }
+    for b in 0..BANDS - 1 {
+        let (lo, hi) = (centre(b), centre(b + 1));
+        if f <= hi {
+            let x = (f / lo).ln() / (hi / lo).ln();
+            return values[b] + x * (values[b + 1] - values[b]);
+        }
+    }
+    values[BANDS - 1]
+}

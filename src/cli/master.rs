@@ -14,8 +14,9 @@ use indicatif::ProgressBar;
 use super::encode::{AtomicWavWriter, OutputFormat};
 use super::report::{BandGain, FileReport, Limiting, Loudness};
 use super::source::Input;
+use auralis::analysis::corridor::place;
 use auralis::analysis::loudness::LoudnessMeter;
-use auralis::analysis::targets::LevelerReason;
+use auralis::analysis::targets::{adaptive_corridor, LevelerReason};
 use auralis::analysis::{Listener, ReferenceProfile, Targets};
 use auralis::controls::Controls;
 use auralis::dsp::bark;
@@ -224,6 +225,8 @@ pub fn master(job: &Job, bar: &ProgressBar) -> Result<FileReport> {
     let wall = started.elapsed().as_secs_f64();
     let seconds = heard.frames as f64 / heard.sample_rate as f64;
     let settings = job.controls.settings(&targets);
+    let corridor = adaptive_corridor(m, &job.controls.analysis_config());
+    let placement = place(&m.band_levels_db, &corridor, m.usable_bands as usize);
     Ok(FileReport {
         input: job.input.name(),
         output: job.output.display().to_string(),
@@ -247,6 +250,8 @@ pub fn master(job: &Job, bar: &ProgressBar) -> Result<FileReport> {
         leveler_gain_db: settings.leveler_gain_db,
         width: settings.width,
         limiting,
+        corridor,
+        placement,
         reasons: format!("{:?}", targets.reasons),
         targets,
         skipped_packets: analysis.skipped_packets,

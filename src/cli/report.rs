@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::source::Input;
+use auralis::analysis::corridor::{Corridor, Placement};
 
 /// Loudness figures of one signal (EBU R128 / ITU-R BS.1770-4).
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -58,6 +59,11 @@ pub struct FileReport {
     pub leveler_gain_db: f32,
     pub width: f32,
     pub limiting: Limiting,
+    /// The tonal corridor adaptive mode keeps the music in (per Bark band, dB relative to the
+    /// shape's mean over 100 Hz-12 kHz) and where the input sat in it: its aligned shape, how
+    /// far each band lay outside, and which bands the source has.
+    pub corridor: Corridor,
+    pub placement: Placement,
     /// Why the analysis chose these settings (reason codes).
     pub reasons: String,
     /// The held targets the whole file was rendered with (loading them into the plugin in Hold

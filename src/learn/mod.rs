@@ -129,3 +129,159 @@ pub fn learn_file(
     let (targets, _) = calibrated_targets(&heard, controls, reference)?;
     Ok((targets, heard))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::test_signals::pink;
+    use crate::analysis::Listener;
+    use crate::controls::Mode;
+    use crate::dsp::biquad::{BiquadCoeffs, StereoBiquad};
+    use crate::session::Session;
+
+    const FS: u32 = 44_100;
+
+    fn stereo_pink(seconds: f32) -> Vec<Vec<f32>> {
+        let n = (FS as f32 * seconds) as usize;
+        vec![pink(31, n, 0.25), pink(32, n, 0.25)]
+    }
+
+    fn filtered(audio: &[Vec<f32>], coeffs: &[BiquadCoeffs]) -> Vec<Vec<f32>> {
+        let mut out = audio.to_vec();
+        for c in coeffs {
+            let mut f = StereoBiquad::new(*c);
+            let mut refs: Vec<&mut [f32]> = out.iter_mut().map(|c| c.as_mut_slice()).collect();
+            f.process(&mut refs);
+        }
+        out
+    }
+
+    fn heard(audio: &[Vec<f32>], controls: &Controls) -> Heard {
+        let mut at = 0;
+        listen(
+            FS,
+            audio.len(),
+            controls,
+            |b| {
+                let n = b[0].len().min(audio[0].len() - at);
+                for (o, c) in b.iter_mut().zip(audio) {
+                    o[..n].copy_from_slice(&c[at..at + n]);
+                }
+                at += n;
+                Ok(n)
+            },
+            |_| {},
+        )
+        .unwrap()
+    }
+
+    /// Renders `audio` through a session holding `targets` (as the command's pass 2 does),
+    /// latency removed.
+    fn render(audio: &[Vec<f32>], controls: &Controls, targets: &Targets) -> Vec<Vec<f32>> {
+        let mut session = Session::new(
+            FS as f32,
+            BLOCK,
+            audio.len(),
+            *controls,
+            Listener::Fixed(*targets),
+        );
+        let latency = session.latency();
+        let frames = audio[0].len();
+        let mut out: Vec<Vec<f32>> = audio
+            .iter()
+            .map(|c| {
+                let mut v = c.clone();
+                v.resize(frames + latency, 0.0);
+                v
+            })
+            .collect();
+        let mut start = 0;
+        while start < frames + latency {
+            let end = (start + BLOCK).min(frames + latency);
+            let mut block: Vec<&mut [f32]> = out.iter_mut().map(|c| &mut c[start..end]).collect();
+            session.process(&mut block);
+            start = end;
+        }
+        out.iter_mut().map(|c| c.split_off(latency)).collect()
+    }
+
+    fn reference_controls() -> Controls {
+        Controls {
+            mode: Mode::Reference,
+            ..Controls::default()
+        }
+    }
+
+    /// Mean absolute difference of two profiles' shapes over the bands from 100 Hz to 12 kHz
+    /// (Bark bands 1..=22), each normalised to its own mean there.
+    fn shape_distance(a: &ReferenceProfile, b: &ReferenceProfile) -> f32 {
+        let band = 1..=22;
+        let mean = |p: &ReferenceProfile| band.clone().map(|k| p.curve_db[k]).sum::<f32>() / 22.0;
+        let (ma, mb) = (mean(a), mean(b));
+        band.clone()
+            .map(|k| ((a.curve_db[k] - ma) - (b.curve_db[k] - mb)).abs())
+            .sum::<f32>()
+            / 22.0
+    }
+
+    #[test]
+    fn reference_equal_to_the_input_asks_no_eq() {
+        let audio = stereo_pink(20.0);
+        let controls = reference_controls();
+        let h = heard(&audio, &controls);
+        let reference =
+            ReferenceProfile::from_measured(&heard(&audio, &Controls::default()).measured);
+        let t = held_targets(&h, &controls, Some(&reference));
+        for (b, g) in t.eq_gains_db.iter().enumerate() {
+            assert!(g.abs() <= 0.1, "band {b}: {g} dB");
+        }
+    }
+
+    /// A broad shelf (and a level drop) is undone by reference mode at its default controls
+    /// (Match Tone 100 %, EQ Amount 70 %): the rendered output's shape is within 0.2 dB (mean over
+    /// 100 Hz-12 kHz) of the reference's.
+    #[test]
+    fn reference_mode_undoes_broad_shelves() {
+        let original = stereo_pink(20.0);
+        let fs = FS as f64;
+        let controls = reference_controls();
+        let reference =
+            ReferenceProfile::from_measured(&heard(&original, &Controls::default()).measured);
+        for (name, shelves) in [
+            (
+                "dull",
+                vec![BiquadCoeffs::high_shelf(3000.0, 0.707, -6.0, fs)],
+            ),
+            (
+                "thin",
+                vec![BiquadCoeffs::low_shelf(250.0, 0.707, -6.0, fs)],
+            ),
+            (
+                "tilted",
+                vec![
+                    BiquadCoeffs::low_shelf(200.0, 0.707, 3.0, fs),
+                    BiquadCoeffs::high_shelf(2500.0, 0.707, -3.0, fs),
+                ],
+            ),
+        ] {
+            let mut degraded = filtered(&original, &shelves);
+            for c in degraded.iter_mut() {
+                for s in c.iter_mut() {
+                    *s *= 0.5;
+                }
+            }
+            let h = heard(&degraded, &controls);
+            let before = ReferenceProfile::from_measured(&h.measured);
+            let t = held_targets(&h, &controls, Some(&reference));
+            let out = render(&degraded, &controls, &t);
+            let after =
+                ReferenceProfile::from_measured(&heard(&out, &Controls::default()).measured);
+            let (was, is) = (
+                shape_distance(&before, &reference),
+                shape_distance(&after, &reference),
+            );
+            assert!(was > 0.5, "{name}: the shelf must be audible ({was} dB)");
+            assert!(is <= 0.2, "{name}: {was:.2} dB -> {is:.2} dB");
+        }
+    }
+}
