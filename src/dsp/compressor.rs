@@ -13,8 +13,8 @@
 //!    where `a = exp(-1 / (tau fs))`. After a step the reduction reaches `1 - 1/e` (63.2 %) of its
 //!    final value after exactly `tau` (attack) and falls to `1/e` of it after `tau` (release).
 //!    In RMS mode the RMS averaging adds its own time constant before this stage.
-//! 3b. **Bass hold**: the smoothed reduction is held at the largest it reached over the last
-//!    [`BASS_HOLD_S`] (50 ms, a period of 20 Hz; see [`Compressor::hold_reduction`]). Without
+//!    Then the **bass hold**: the smoothed reduction is held at the largest it reached over the
+//!    last [`BASS_HOLD_S`] (50 ms, a period of 20 Hz; see [`Compressor::hold_reduction`]). Without
 //!    it, between two crests of a bass note the reduction releases and the gain ripples with
 //!    the waveform (a 50 Hz sine reduced 6 dB at ratio 1.2, 20/200 ms, read harmonics at
 //!    −58 dB; held, under −160 dB). Holding after the ballistics, not the detected level, keeps
@@ -461,7 +461,7 @@ impl Compressor {
         false
     }
 
-    /// Stage 3b, the bass hold, in place on the smoothed reduction (dB): each value becomes at
+    /// The bass hold (end of stage 3), in place on the smoothed reduction (dB): each value becomes at
     /// least the largest of the completed chunks of the last 50 ms or so. On a steady tone the
     /// smoothed reduction ripples with the same period as the tone, and every chunk span holds
     /// a whole period, so the held reduction is constant. Decimated (a maximum per 32-sample
