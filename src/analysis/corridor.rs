@@ -129,11 +129,9 @@ pub fn corridor_for(m: &Measured) -> Corridor {
 /// far as the weights are undecided: an even split keeps every family's range (the music is not
 /// held to a family it may not belong to), all the weight on one family gives its own.
 pub fn blend_families(weights: &[f32; FAMILIES.len()]) -> Corridor {
-    let items: Vec<(Corridor, f32)> = FAMILIES
-        .iter()
-        .zip(weights)
-        .map(|(f, w)| (f.corridor, *w))
-        .collect();
+    // A fixed array, not a Vec: this runs in the offline render's audio callback.
+    let items: [(Corridor, f32); FAMILIES.len()] =
+        std::array::from_fn(|i| (FAMILIES[i].corridor, weights[i]));
     let blend = Corridor::blend(&items);
     let most = weights.iter().cloned().fold(0.0f32, f32::max);
     let n = FAMILIES.len() as f32;
