@@ -14,9 +14,10 @@
 //! and prints each one's integrated loudness and its 3 s windows' short-term loudness against
 //! the two-pass master's.
 
+mod common;
+
 use auralis::analysis::loudness::LoudnessMeter;
 use auralis::analysis::{AnalysisMode, Analyzer, Listener};
-use auralis::audio_file::AudioReader;
 use auralis::controls::Controls;
 use auralis::learn;
 use auralis::session::Session;
@@ -26,20 +27,7 @@ const HOST_BLOCK: usize = 512;
 const WINDOW_S: f32 = 3.0;
 
 fn decode(path: &str) -> (u32, Vec<Vec<f32>>) {
-    let mut reader = AudioReader::open(std::path::Path::new(path)).expect("readable audio");
-    let channels = reader.channels();
-    let mut out = vec![Vec::new(); channels];
-    let mut buf = vec![vec![0.0f32; 8192]; channels];
-    loop {
-        let n = reader.read(&mut buf).unwrap();
-        if n == 0 {
-            break;
-        }
-        for (o, b) in out.iter_mut().zip(&buf) {
-            o.extend_from_slice(&b[..n]);
-        }
-    }
-    (reader.sample_rate(), out)
+    common::decode(std::path::Path::new(path))
 }
 
 /// Renders `audio` through `session` in host blocks, latency removed.

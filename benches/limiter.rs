@@ -19,10 +19,11 @@
 //!   `:`), driven the same way: integrated loudness (BS.1770, the `ebur128` crate) and true peak of
 //!   every output, and Auralis's loudness against x42's.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use auralis::audio_file::AudioReader;
 use auralis::dsp::tone_meter::{harmonics_db, smpte_sidebands_db};
 use auralis::engine::{Engine, Settings};
 use ebur128::{EbuR128, Mode};
@@ -192,22 +193,11 @@ fn loudness(fs: u32, audio: &Stereo) -> (f64, f64) {
     (m.loudness_global().unwrap(), 20.0 * tp.log10())
 }
 
+/// A file as a stereo pair (a mono file on both sides).
 fn decode(path: &Path) -> (u32, Stereo) {
-    let mut reader = AudioReader::open(path).expect("readable audio");
-    let channels = reader.channels();
-    let mut out = vec![Vec::new(); channels];
-    let mut buf = vec![vec![0.0f32; 8192]; channels];
-    loop {
-        let n = reader.read(&mut buf).unwrap();
-        if n == 0 {
-            break;
-        }
-        for (o, b) in out.iter_mut().zip(&buf) {
-            o.extend_from_slice(&b[..n]);
-        }
-    }
+    let (rate, mut out) = common::decode(path);
     let right = out.get(1).cloned().unwrap_or_else(|| out[0].clone());
-    (reader.sample_rate(), [out.swap_remove(0), right])
+    (rate, [out.swap_remove(0), right])
 }
 
 fn tracks() -> Vec<PathBuf> {

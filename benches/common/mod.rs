@@ -1,4 +1,4 @@
-//! The real-music corpus the restoration and corridor benchmarks share: Debian packages of
+//! What the real-music benchmarks share: decoding a file, and the corpus the restoration and corridor
 //! finished productions, installed when missing (never committed), and the Python helper
 //! (`benches/restoration.py`) in a virtual environment of its own under the target directory.
 
@@ -6,6 +6,26 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use auralis::audio_file::AudioReader;
+
+/// A whole audio file decoded to planar f32: its sample rate and one vector per channel.
+pub fn decode(path: &Path) -> (u32, Vec<Vec<f32>>) {
+    let mut reader = AudioReader::open(path).expect("readable audio");
+    let channels = reader.channels();
+    let mut out = vec![Vec::new(); channels];
+    let mut buf = vec![vec![0.0f32; 8192]; channels];
+    loop {
+        let n = reader.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        for (o, b) in out.iter_mut().zip(&buf) {
+            o.extend_from_slice(&b[..n]);
+        }
+    }
+    (reader.sample_rate(), out)
+}
 
 /// Orchestral productions (Ogg Vorbis).
 pub const WESNOTH: &str = "/usr/share/games/wesnoth/1.16/data/core/music";
