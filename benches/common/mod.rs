@@ -1,6 +1,7 @@
-//! What the real-music benchmarks share: decoding a file, and the corpus the restoration and corridor
-//! finished productions, installed when missing (never committed), and the Python helper
-//! (`benches/restoration.py`) in a virtual environment of its own under the target directory.
+//! What the real-music benchmarks share: decoding a file, and the corpus the restoration and
+//! corridor benchmarks use (Debian packages of finished productions, installed when missing,
+//! never committed), with the Python helper (`benches/restoration.py`) in a virtual environment
+//! of its own under the target directory.
 
 #![allow(dead_code)]
 
