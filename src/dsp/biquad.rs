@@ -355,6 +355,25 @@ impl LaneBiquad<4> {
     }
 }
 
+impl LaneBiquad<8> {
+    /// Four stereo sections side by side: lanes `[a L, a R, b L, b R, c L, c R, d L, d R]`,
+    /// coefficients and states.
+    pub fn from_quad(q: &[StereoBiquad; 4]) -> Self {
+        let mut l = Self::new(std::array::from_fn(|i| q[i / 2].coeffs));
+        l.s1 = std::array::from_fn(|i| q[i / 2].s1[i % 2]);
+        l.s2 = std::array::from_fn(|i| q[i / 2].s2[i % 2]);
+        l
+    }
+
+    /// Writes the states back into the four stereo sections of [`Self::from_quad`].
+    pub fn store_quad(&self, q: &mut [StereoBiquad; 4]) {
+        for (k, s) in q.iter_mut().enumerate() {
+            s.s1 = [self.s1[2 * k], self.s1[2 * k + 1]];
+            s.s2 = [self.s2[2 * k], self.s2[2 * k + 1]];
+        }
+    }
+}
+
 impl LaneBiquad<4> {
     /// Two dual sections side by side: lanes `[a 0, a 1, b 0, b 1]`, coefficients and states.
     pub fn from_duals(a: &DualBiquad, b: &DualBiquad) -> Self {
