@@ -103,6 +103,8 @@ pub struct StereoImager {
     coefs: Coefs,
     mid: Vec<f32>,
     side: Vec<f32>,
+    /// The guard's side gain per sample of the block.
+    guard_gains: Vec<f32>,
     /// `[M, S]` in `f64`, for the AVX kernel of the four sections.
     pair: Vec<[f64; 2]>,
     bands: [[Vec<f32>; 2]; 3],
@@ -164,6 +166,7 @@ impl StereoImager {
             coefs: Coefs::default(),
             mid: vec![0.0; max_block],
             side: vec![0.0; max_block],
+            guard_gains: vec![1.0; max_block],
             pair: vec![[0.0; 2]; max_block],
             bands: std::array::from_fn(|_| [vec![0.0; max_block], vec![0.0; max_block]]),
         };
@@ -335,29 +338,52 @@ impl StereoImager {
         // Recombine: the mid at unity, the side by the gliding widths; then the guard and the
         // crossfade with the dry input. Every glide and average runs per sample with fixed
         // time constants, so the result does not depend on how the audio is split into blocks.
+        // Three passes over the block, each with the operations of one per-sample loop in the
+        // same order (so the same result): the side at its widths (in place), the guard's gains,
+        // then the output. Where nothing glides, a pass is a plain loop that vectorises.
         let to = self.widths;
         let active = !neutral;
-        let k = (1.0 - GUARD_CORRELATION) / (1.0 + GUARD_CORRELATION);
         let c = self.coefs;
-        let mut st = self.guard;
         let mut widths = self.current_widths;
-        let mut fade = self.fade;
-        let (mid, side) = (&self.mid[..len], &self.side[..len]);
-        let (s_low, s_high) = (&self.bands[LOW][0][..len], &self.bands[HIGH][0][..len]);
-        for n in 0..len {
-            let sd = if split {
-                for (w, t) in widths.iter_mut().zip(to) {
-                    *w = glide(*w, t, c.width_step);
-                }
+        let mid = &self.mid[..len];
+        let side = &mut self.side[..len];
+        if split {
+            let (s_low, s_high) = (&self.bands[LOW][0][..len], &self.bands[HIGH][0][..len]);
+            if widths == to {
+                // Settled: every glide step returns its target.
                 let [w0, w1, w2] = widths;
-                w1 * side[n] + ((w0 - w1) * s_low[n] + (w2 - w1) * s_high[n])
+                for ((s, &lo), &hi) in side.iter_mut().zip(s_low).zip(s_high) {
+                    *s = w1 * *s + ((w0 - w1) * lo + (w2 - w1) * hi);
+                }
             } else {
-                // All widths are equal and glide alike.
+                for ((s, &lo), &hi) in side.iter_mut().zip(s_low).zip(s_high) {
+                    for (w, t) in widths.iter_mut().zip(to) {
+                        *w = glide(*w, t, c.width_step);
+                    }
+                    let [w0, w1, w2] = widths;
+                    *s = w1 * *s + ((w0 - w1) * lo + (w2 - w1) * hi);
+                }
+            }
+        } else if widths[1] == to[1] {
+            // All widths are equal, settled.
+            widths = [to[1]; 3];
+            let w = widths[1];
+            for s in side.iter_mut() {
+                *s *= w;
+            }
+        } else {
+            // All widths are equal and glide alike.
+            for s in side.iter_mut() {
                 widths = [glide(widths[1], to[1], c.width_step); 3];
-                widths[1] * side[n]
-            };
-            let m = mid[n];
-            let g = if self.guard_enabled {
+                *s *= widths[1];
+            }
+        }
+        let side = &self.side[..len];
+        let gains = &mut self.guard_gains[..len];
+        let mut st = self.guard;
+        if self.guard_enabled {
+            let k = (1.0 - GUARD_CORRELATION) / (1.0 + GUARD_CORRELATION);
+            for ((g, &m), &sd) in gains.iter_mut().zip(mid).zip(side) {
                 let (mm, ss) = (m * m, sd * sd);
                 st.mid_fast += c.fast * (mm - st.mid_fast);
                 st.side_fast += c.fast * (ss - st.side_fast);
@@ -377,23 +403,38 @@ impl StereoImager {
                 } else {
                     allowed + c.release * (st.gain - allowed)
                 };
-                st.gain
-            } else {
-                1.0
-            };
-            let (wl, wr) = (m + g * sd, m - g * sd);
-            fade = if active {
-                (fade + c.fade_step).min(1.0)
-            } else {
-                (fade - c.fade_step).max(0.0)
-            };
-            let (a, b) = (&mut l[n], &mut r[n]);
-            if fade == 1.0 {
-                *a = wl;
-                *b = wr;
-            } else {
-                *a += fade * (wl - *a);
-                *b += fade * (wr - *b);
+                *g = st.gain;
+            }
+        } else {
+            gains.fill(1.0);
+        }
+        let gains = &self.guard_gains[..len];
+        let mut fade = self.fade;
+        if active && fade == 1.0 {
+            // Fully in: the fade stays at 1 and the processed signal is the output.
+            for ((((a, b), &m), &sd), &g) in
+                l.iter_mut().zip(r.iter_mut()).zip(mid).zip(side).zip(gains)
+            {
+                *a = m + g * sd;
+                *b = m - g * sd;
+            }
+        } else {
+            for ((((a, b), &m), &sd), &g) in
+                l.iter_mut().zip(r.iter_mut()).zip(mid).zip(side).zip(gains)
+            {
+                let (wl, wr) = (m + g * sd, m - g * sd);
+                fade = if active {
+                    (fade + c.fade_step).min(1.0)
+                } else {
+                    (fade - c.fade_step).max(0.0)
+                };
+                if fade == 1.0 {
+                    *a = wl;
+                    *b = wr;
+                } else {
+                    *a += fade * (wl - *a);
+                    *b += fade * (wr - *b);
+                }
             }
         }
         self.current_widths = widths;
