@@ -398,9 +398,19 @@ fn the_cli_render_is_the_plugins_offline_render_with_the_same_held_targets() {
 
     // The plugin in an offline bounce: an inline analysis in Hold mode, holding the targets
     // restored from a saved project, in host blocks of 333 samples.
+    let plugin = offline_render(&signal, Controls::default(), targets);
+    let (cli, _) = read_wav(&out);
+    let worst = largest_difference(&cli, &plugin);
+    assert!(worst <= 1e-6, "largest difference {worst}");
+}
+
+/// The plugin in an offline bounce of stereo `signal` at 44.1 kHz: an inline analysis in Hold
+/// mode, holding `targets` as restored from a saved project, in host blocks of 333 samples,
+/// with the plugin's parameters reading as `controls`. Aligned: the latency is dropped.
+fn offline_render(signal: &[Vec<f32>], controls: Controls, targets: Targets) -> Vec<Vec<f32>> {
     let controls = Controls {
         analysis: AnalysisMode::Hold,
-        ..Controls::default()
+        ..controls
     };
     let mut session = Session::new(44_100.0, 512, 2, controls, Listener::inline(44_100.0, 2));
     session.hold(targets);
@@ -411,14 +421,229 @@ fn the_cli_render_is_the_plugins_offline_render_with_the_same_held_targets() {
     for (a, b) in l.chunks_mut(333).zip(r.chunks_mut(333)) {
         session.process(&mut [a, b]);
     }
+    vec![l[latency..].to_vec(), r[latency..].to_vec()]
+}
+
+fn largest_difference(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
+    assert_eq!(a[0].len(), b[0].len());
+    a.iter()
+        .zip(b)
+        .flat_map(|(x, y)| x.iter().zip(y))
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f32, f32::max)
+}
+
+/// The held targets a master's JSON report gives.
+fn reported_targets(report: &Path) -> Targets {
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    serde_json::from_value(json["files"][0]["targets"].clone()).unwrap()
+}
+
+#[test]
+fn set_and_settings_reach_the_engine_as_the_plugins_parameters_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.wav");
+    let signal = programme(44_100, 8.0, 2);
+    write_input(&input, &signal, 44_100, Format::Float32);
+    let out = dir.path().join("out.wav");
+    let report = dir.path().join("r.json");
+    // Half the controls from a settings file, half on the command line, in the plugin's units.
+    let file = dir.path().join("settings.json");
+    std::fs::write(
+        &file,
+        r#"{"eq_amt": 40, "multiband": "on", "width": 110, "mono_bass": 120, "lim_auto": false}"#,
+    )
+    .unwrap();
+    let run = auralis(&[
+        "master",
+        s(&input),
+        "-o",
+        s(&out),
+        "--format",
+        "wav32f",
+        "--report",
+        s(&report),
+        "--settings",
+        s(&file),
+        "--set",
+        "tilt=2",
+        "--set",
+        "lim_rel=30 ms",
+        "--set",
+        "in_gain=-2",
+        "--set",
+        "dyn_amt=90",
+        // Loud enough that the limiter works (and its release shows).
+        "--set",
+        "tgt_auto=off",
+        "--set",
+        "target=-9",
+        // --set wins over the file.
+        "--set",
+        "width=120",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let targets = reported_targets(&report);
+    // The same parameters in the plugin, by their plain values.
+    let controls = Controls {
+        eq_amount: 0.4,
+        multiband: true,
+        width: 1.2,
+        mono_bass_hz: 120.0,
+        limiter_auto_release: false,
+        tilt_db: 2.0,
+        limiter_release_ms: 30.0,
+        input_gain_db: -2.0,
+        dynamics_amount: 0.9,
+        loudness_from_preset: false,
+        target_lufs: -9.0,
+        ..Controls::default()
+    };
+    let plugin = offline_render(&signal, controls, targets);
     let (cli, _) = read_wav(&out);
-    let worst = cli[0]
-        .iter()
-        .zip(&l[latency..])
-        .chain(cli[1].iter().zip(&r[latency..]))
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
+    let worst = largest_difference(&cli, &plugin);
     assert!(worst <= 1e-6, "largest difference {worst}");
+    // And each setting mattered. Those the engine applies: taking any one back to its default
+    // changes the output.
+    let d = Controls::default();
+    let without: [(&str, Controls); 7] = [
+        (
+            "multiband",
+            Controls {
+                multiband: d.multiband,
+                ..controls
+            },
+        ),
+        (
+            "width",
+            Controls {
+                width: d.width,
+                ..controls
+            },
+        ),
+        (
+            "mono_bass",
+            Controls {
+                mono_bass_hz: d.mono_bass_hz,
+                ..controls
+            },
+        ),
+        (
+            "lim_auto",
+            Controls {
+                limiter_auto_release: d.limiter_auto_release,
+                ..controls
+            },
+        ),
+        (
+            "tilt",
+            Controls {
+                tilt_db: d.tilt_db,
+                ..controls
+            },
+        ),
+        (
+            "lim_rel",
+            Controls {
+                limiter_release_ms: d.limiter_release_ms,
+                ..controls
+            },
+        ),
+        (
+            "in_gain",
+            Controls {
+                input_gain_db: d.input_gain_db,
+                ..controls
+            },
+        ),
+    ];
+    for (id, other) in without {
+        let apart = largest_difference(&cli, &offline_render(&signal, other, targets));
+        assert!(apart > 1e-4, "{id} changed the output by only {apart}");
+    }
+    // Those the analysis reads (EQ and dynamics amounts): the held targets differ from a
+    // master with the default controls, the EQ less far from flat (40 % against 70 %).
+    let default_report = dir.path().join("default.json");
+    let default_out = dir.path().join("default.wav");
+    let run = auralis(&[
+        "master",
+        s(&input),
+        "-o",
+        s(&default_out),
+        "--report",
+        s(&default_report),
+    ]);
+    assert!(run.status.success());
+    let default_targets = reported_targets(&default_report);
+    let size = |t: &Targets| t.eq_gains_db.iter().map(|g| g.abs()).sum::<f32>();
+    assert!(
+        size(&targets) < 0.8 * size(&default_targets),
+        "EQ {} against {}",
+        size(&targets),
+        size(&default_targets)
+    );
+    assert_ne!(
+        (targets.comp_ratio, targets.comp_threshold_db),
+        (
+            default_targets.comp_ratio,
+            default_targets.comp_threshold_db
+        )
+    );
+}
+
+#[test]
+fn bad_control_ids_and_values_fail_in_one_line_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.wav");
+    write_input(&input, &programme(44_100, 1.0, 2), 44_100, Format::Int16);
+    let bad_file = dir.path().join("bad.json");
+    std::fs::write(&bad_file, r#"{"width": 300}"#).unwrap();
+    let out_dir = dir.path().join("masters");
+    let cases: [(&[&str], &str); 5] = [
+        (&["--set", "eq_amount=40"], "eq_amt"),
+        (&["--set", "eq_amt=140"], "0 to 100 %"),
+        (&["--set", "multiband=maybe"], "on or off"),
+        (
+            &["--set", "preset=loud"],
+            "adaptive, gentle, warm, bright, punchy, live",
+        ),
+        (&["--settings", s(&bad_file)], "0 to 200 %"),
+    ];
+    for (flags, named) in cases {
+        let mut args = vec!["master", s(&input), "--out-dir", s(&out_dir)];
+        args.extend_from_slice(flags);
+        let run = auralis(&args);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{flags:?}: {stderr}");
+        assert!(stderr.contains(named), "{flags:?}: {stderr}");
+        assert!(!out_dir.exists(), "{flags:?} created the output folder");
+    }
+    assert_eq!(listing(dir.path()), ["bad.json", "in.wav"]);
+}
+
+#[test]
+fn settings_list_prints_every_control_with_its_range_and_default() {
+    let run = auralis(&["settings", "--list"]);
+    assert!(run.status.success());
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(text.lines().count(), 29, "{text}");
+    let line = |id: &str| {
+        text.lines()
+            .find(|l| l.split_whitespace().next() == Some(id))
+            .unwrap_or_else(|| panic!("no {id} in {text}"))
+            .to_owned()
+    };
+    assert!(line("eq_amt").contains("0 to 100 %"));
+    assert!(line("eq_amt").contains("(default 70.0 %)"));
+    assert!(line("ceiling").contains("-6 to 0 dBTP"));
+    assert!(line("multiband").contains("on or off"));
+    assert!(line("mode").contains("adaptive, reference, hybrid"));
 }
 
 #[test]

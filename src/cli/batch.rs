@@ -19,7 +19,7 @@ use auralis::analysis::MasteringMode;
 
 /// Runs `auralis master`.
 pub fn run(args: &MasterArgs) -> Result<ExitCode> {
-    let controls = args.choices.controls();
+    let controls = args.choices.controls()?;
     if controls.mode != MasteringMode::Adaptive && args.choices.references.is_empty() {
         bail!("--mode reference and --mode hybrid need at least one --reference FILE");
     }

@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod batch;
+pub mod controls;
 pub mod demo;
 pub mod encode;
 pub mod learn;
@@ -41,6 +42,15 @@ pub enum Command {
     Learn(LearnArgs),
     /// Print a file's loudness and its 25-value fingerprint.
     Analyze(AnalyzeArgs),
+    /// The plugin's controls that `--set ID=VALUE` and `--settings FILE.json` reach.
+    Settings(SettingsArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SettingsArgs {
+    /// Print every control's ID, name, group, range with its unit, and default.
+    #[arg(long)]
+    pub list: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -96,6 +106,15 @@ pub struct Choices {
     /// How much of the processing to apply, 0 (none) to 1 (all).
     #[arg(long, default_value_t = 1.0, value_parser = parse_range(0.0, 1.0))]
     pub intensity: f32,
+    /// Any of the plugin's controls by its ID, in the units the plugin shows (repeatable):
+    /// `--set eq_amt=40 --set multiband=on --set width=110`. Applied after the flags above and
+    /// after --settings. `auralis settings --list` shows every ID with its range.
+    #[arg(long = "set", value_name = "ID=VALUE")]
+    pub sets: Vec<String>,
+    /// A JSON object of control IDs to values, as --set takes them:
+    /// `{"eq_amt": 40, "multiband": "on", "width": 110}`.
+    #[arg(long, value_name = "FILE.json")]
+    pub settings: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -154,8 +173,15 @@ fn parse_range(min: f32, max: f32) -> impl Fn(&str) -> Result<f32, String> + Clo
 }
 
 impl Choices {
-    /// The plugin's controls these flags stand for.
-    pub fn controls(&self) -> Controls {
+    /// The plugin's controls these flags stand for, `--settings` and `--set` applied last.
+    /// A bad ID or value is a [`controls::UsageError`].
+    pub fn controls(&self) -> anyhow::Result<Controls> {
+        let settings = controls::Settings::gather(self.settings.as_deref(), &self.sets)?;
+        settings.apply(&self.flag_controls())
+    }
+
+    /// The controls the named flags alone stand for.
+    fn flag_controls(&self) -> Controls {
         let preset = match self.preset {
             PresetArg::Adaptive => Preset::Adaptive,
             PresetArg::Gentle => Preset::Gentle,
@@ -191,9 +217,21 @@ pub fn run() -> ExitCode {
         Command::Master(args) => batch::run(&args),
         Command::Learn(args) => learn::run(&args),
         Command::Analyze(args) => analyze::run(&args),
+        Command::Settings(args) => {
+            if args.list {
+                controls::print_list();
+                Ok(ExitCode::SUCCESS)
+            } else {
+                Err(controls::UsageError("say what: `auralis settings --list`".into()).into())
+            }
+        }
     });
     match result {
         Ok(code) => code,
+        Err(e) if e.is::<controls::UsageError>() => {
+            eprintln!("auralis: {e}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("auralis: {e:#}");
             ExitCode::FAILURE
