@@ -815,3 +815,163 @@ fn learn_refuses_what_it_cannot_write_in_one_line() {
     assert!(one_line(&run).contains("junk.wav"));
     assert_eq!(listing(dir.path()), ["junk.wav", "mix.wav"]);
 }
+
+/// Decodes any file `auralis` reads (through the same symphonia decoder), planar.
+fn decode(path: &Path) -> (Vec<Vec<f32>>, u32) {
+    let mut reader = auralis::audio_file::AudioReader::open(path).unwrap();
+    let mut out = vec![Vec::new(); reader.channels()];
+    let mut block = vec![vec![0.0f32; 4096]; reader.channels()];
+    loop {
+        let n = reader.read(&mut block).unwrap();
+        if n == 0 {
+            break;
+        }
+        for (o, b) in out.iter_mut().zip(&block) {
+            o.extend_from_slice(&b[..n]);
+        }
+    }
+    (out, reader.sample_rate())
+}
+
+/// The title, artist, album and track number symphonia reads from `path`.
+fn read_tags(path: &Path) -> [Option<String>; 4] {
+    use symphonia::core::meta::StandardTagKey as K;
+    let file = std::fs::File::open(path).unwrap();
+    let stream = symphonia::core::io::MediaSourceStream::new(Box::new(file), Default::default());
+    let mut probed = symphonia::default::get_probe()
+        .format(
+            &Default::default(),
+            stream,
+            &Default::default(),
+            &Default::default(),
+        )
+        .unwrap();
+    let mut found: [Option<String>; 4] = Default::default();
+    let revision = probed.format.metadata().current().cloned();
+    for tag in revision.iter().flat_map(|r| r.tags().to_vec()) {
+        let slot = match tag.std_key {
+            Some(K::TrackTitle) => 0,
+            Some(K::Artist) => 1,
+            Some(K::Album) => 2,
+            Some(K::TrackNumber) => 3,
+            _ => continue,
+        };
+        // RIFF INFO values end in NUL, which symphonia keeps.
+        found[slot] = Some(tag.value.to_string().trim_end_matches('\0').to_owned());
+    }
+    found
+}
+
+/// Adds a RIFF `LIST`/`INFO` chunk of `(id, text)` entries ahead of a WAV file's data chunk.
+fn tag_wav(path: &Path, entries: &[(&[u8; 4], &str)]) {
+    let bytes = std::fs::read(path).unwrap();
+    let data = bytes.windows(4).position(|w| w == b"data").unwrap();
+    let mut info = b"INFO".to_vec();
+    for (id, text) in entries {
+        let mut t = text.as_bytes().to_vec();
+        t.push(0);
+        info.extend_from_slice(*id);
+        info.extend_from_slice(&(t.len() as u32).to_le_bytes());
+        if t.len() % 2 == 1 {
+            t.push(0);
+        }
+        info.extend_from_slice(&t);
+    }
+    let mut out = bytes[..data].to_vec();
+    out.extend_from_slice(b"LIST");
+    out.extend_from_slice(&(info.len() as u32).to_le_bytes());
+    out.extend_from_slice(&info);
+    out.extend_from_slice(&bytes[data..]);
+    let riff = (out.len() - 8) as u32;
+    out[4..8].copy_from_slice(&riff.to_le_bytes());
+    std::fs::write(path, out).unwrap();
+}
+
+#[test]
+fn flac_masters_are_the_wav_masters_within_the_quantisation_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.wav");
+    // Longer than a few FLAC frames, and not a whole number of them.
+    write_input(&input, &programme(44_100, 3.3, 2), 44_100, Format::Float32);
+    let render = |format: &str, name: &str| {
+        let out = dir.path().join(name);
+        let run = auralis(&["master", s(&input), "-o", s(&out), "--format", format]);
+        assert!(
+            run.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        decode(&out)
+    };
+    let (exact, rate) = render("wav32f", "exact.wav");
+    for (format, bits) in [("flac16", 16), ("flac24", 24)] {
+        let (flac, flac_rate) = render(format, &format!("{format}.flac"));
+        assert_eq!(flac_rate, rate);
+        assert_eq!(flac[0].len(), exact[0].len(), "{format}: length");
+        // TPDF dither of at most 1 LSB, then rounding by half of one.
+        let lsb = 1.0 / (1u32 << (bits - 1)) as f32;
+        let worst = largest_difference(&flac, &exact);
+        assert!(worst <= 1.5 * lsb + 1e-7, "{format}: {} LSB", worst / lsb);
+        // Dithered, not truncated: the error's RMS is that of TPDF plus rounding (1/2 LSB).
+        let n = (flac[0].len() * 2) as f64;
+        let rms = (flac
+            .iter()
+            .zip(&exact)
+            .flat_map(|(a, b)| a.iter().zip(b))
+            .map(|(a, b)| ((a - b) as f64 / lsb as f64).powi(2))
+            .sum::<f64>()
+            / n)
+            .sqrt();
+        assert!((0.4..0.6).contains(&rms), "{format}: error RMS {rms} LSB");
+    }
+    // The same dither as WAV: the 16-bit FLAC and WAV masters hold the same samples.
+    let (wav16, _) = render("wav16", "w16.wav");
+    let (flac16, _) = decode(&dir.path().join("flac16.flac"));
+    assert_eq!(largest_difference(&wav16, &flac16), 0.0);
+}
+
+#[test]
+fn tags_are_carried_from_the_input_into_flac_and_wav_masters() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.wav");
+    write_input(&input, &programme(44_100, 1.5, 2), 44_100, Format::Int24);
+    tag_wav(
+        &input,
+        &[
+            (b"INAM", "Blue in Green"),
+            (b"IART", "The Synthetic Quartet"),
+            (b"IPRD", "Kind of Noise"),
+            (b"IPRT", "3"),
+        ],
+    );
+    let want = [
+        Some("Blue in Green".to_owned()),
+        Some("The Synthetic Quartet".to_owned()),
+        Some("Kind of Noise".to_owned()),
+        Some("3".to_owned()),
+    ];
+    assert_eq!(read_tags(&input), want, "the input's own tags");
+    let out_dir = dir.path().join("masters");
+    for format in ["flac24", "wav24"] {
+        let run = auralis(&[
+            "master",
+            s(&input),
+            "--out-dir",
+            s(&out_dir),
+            "--format",
+            format,
+        ]);
+        assert!(
+            run.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    for name in ["in.mastered.flac", "in.mastered.wav"] {
+        let out = out_dir.join(name);
+        assert_eq!(read_tags(&out), want, "{name}");
+    }
+    // Still a WAV hound reads (it skips the LIST chunk), of the input's length.
+    let (wav, _) = read_wav(&out_dir.join("in.mastered.wav"));
+    assert_eq!(wav[0].len(), (1.5 * 44_100.0) as usize);
+}

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use super::encode::AtomicWavWriter;
 use super::master::{self, Job};
-use super::paths::{plan_outputs, OutputSpec};
+use super::paths::{plan_outputs_as, OutputSpec};
 use super::report::{Failure, FileReport, RunReport};
 use super::source::{Input, DEMO_SAMPLE_RATE, DEMO_SECONDS};
 use super::MasterArgs;
@@ -134,7 +134,7 @@ fn plan(args: &MasterArgs) -> Result<(Vec<Input>, Vec<PathBuf>)> {
         }
         _ => bail!("say where the masters go: -o OUT (one input) or --out-dir DIR"),
     };
-    let outputs = plan_outputs(&args.inputs, spec)?;
+    let outputs = plan_outputs_as(&args.inputs, spec, args.format.extension())?;
     let inputs = args.inputs.iter().cloned().map(Input::File).collect();
     Ok((inputs, outputs))
 }

@@ -14,6 +14,7 @@ use indicatif::ProgressBar;
 use super::encode::{AtomicWavWriter, OutputFormat};
 use super::report::{BandGain, FileReport, Limiting, Loudness};
 use super::source::Input;
+use super::tags::Tags;
 use auralis::analysis::corridor::place;
 use auralis::analysis::loudness::LoudnessMeter;
 use auralis::analysis::targets::{adaptive_corridor, LevelerReason};
@@ -96,6 +97,7 @@ fn render(job: &Job, targets: &Targets, frames: u64, bar: &ProgressBar) -> Resul
             channels,
             job.format,
             job.force,
+            &Tags::read(input),
         )?,
         None => AtomicWavWriter::create(&job.output, sample_rate, channels, job.format, job.force)?,
     };

@@ -5,12 +5,14 @@ pub mod batch;
 pub mod controls;
 pub mod demo;
 pub mod encode;
+pub mod flac;
 pub mod learn;
 pub mod master;
 pub mod panics;
 pub mod paths;
 pub mod report;
 pub mod source;
+pub mod tags;
 pub mod vstpreset;
 
 use std::path::PathBuf;
@@ -61,7 +63,7 @@ pub struct MasterArgs {
     /// The output file (one input only).
     #[arg(short = 'o', long = "output", conflicts_with = "out_dir")]
     pub output: Option<PathBuf>,
-    /// The folder for the outputs, named `<input>.mastered.wav`.
+    /// The folder for the outputs, named `<input>.mastered.wav` (`.flac` for FLAC).
     #[arg(long)]
     pub out_dir: Option<PathBuf>,
     /// Master the built-in demo mix (a dull, quiet loop) instead of files. Writes
@@ -70,7 +72,8 @@ pub struct MasterArgs {
     pub demo: bool,
     #[command(flatten)]
     pub choices: Choices,
-    /// Output format: wav16 and wav24 are TPDF-dithered, wav32f is 32-bit float.
+    /// Output format: wav16, wav24, flac16 and flac24 are dithered, wav32f is 32-bit float.
+    /// The input's title, artist, album and track number are carried into the output.
     #[arg(long, default_value_t = OutputFormat::Wav24)]
     pub format: OutputFormat,
     /// Files mastered at once (default: one per core).
