@@ -975,3 +975,84 @@ fn tags_are_carried_from_the_input_into_flac_and_wav_masters() {
     let (wav, _) = read_wav(&out_dir.join("in.mastered.wav"));
     assert_eq!(wav[0].len(), (1.5 * 44_100.0) as usize);
 }
+
+/// The error's power (mean square, full scale 1) below `low_hz` and above `high_hz`, from a
+/// Hann-windowed 8192-point average periodogram of `error` at 44.1 kHz.
+fn error_band_powers(error: &[f32], low_hz: f64, high_hz: f64) -> (f64, f64) {
+    use realfft::RealFftPlanner;
+    const N: usize = 8192;
+    let fft = RealFftPlanner::<f64>::new().plan_fft_forward(N);
+    let window: Vec<f64> = (0..N)
+        .map(|i| 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / N as f64).cos())
+        .collect();
+    let mut power = vec![0.0f64; N / 2 + 1];
+    let mut input = fft.make_input_vec();
+    let mut spectrum = fft.make_output_vec();
+    for frame in error.chunks_exact(N) {
+        for ((x, &e), w) in input.iter_mut().zip(frame).zip(&window) {
+            *x = e as f64 * w;
+        }
+        fft.process(&mut input, &mut spectrum).unwrap();
+        for (p, c) in power.iter_mut().zip(&spectrum) {
+            *p += c.norm_sqr();
+        }
+    }
+    let hz = |bin: usize| bin as f64 * 44_100.0 / N as f64;
+    let low = (1..power.len())
+        .filter(|&b| hz(b) < low_hz)
+        .map(|b| power[b])
+        .sum();
+    let high = (1..power.len())
+        .filter(|&b| hz(b) > high_hz)
+        .map(|b| power[b])
+        .sum();
+    (low, high)
+}
+
+#[test]
+fn shaped_dither_moves_the_error_from_below_4_khz_to_above_10_khz() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.wav");
+    write_input(&input, &programme(44_100, 4.0, 2), 44_100, Format::Float32);
+    let render = |extra: &[&str], name: &str| {
+        let out = dir.path().join(name);
+        let mut args = vec!["master", s(&input), "-o", s(&out)];
+        args.extend_from_slice(extra);
+        let run = auralis(&args);
+        assert!(
+            run.status.success(),
+            "{extra:?}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        out
+    };
+    let (exact, _) = read_wav(&render(&["--format", "wav32f"], "exact.wav"));
+    let bands = |path: &Path| {
+        let (master, _) = read_wav(path);
+        let error: Vec<f32> = master[0]
+            .iter()
+            .zip(&exact[0])
+            .map(|(a, b)| a - b)
+            .collect();
+        error_band_powers(&error, 4_000.0, 10_000.0)
+    };
+    let tpdf = bands(&render(&["--format", "wav16"], "tpdf.wav"));
+    let shaped_path = render(&["--format", "wav16", "--dither", "shaped"], "shaped.wav");
+    let shaped = bands(&shaped_path);
+    let db = |a: f64, b: f64| 10.0 * (a / b).log10();
+    let (low_db, high_db) = (db(shaped.0, tpdf.0), db(shaped.1, tpdf.1));
+    println!("shaped against TPDF: {low_db:.1} dB below 4 kHz, {high_db:+.1} dB above 10 kHz");
+    // Wannamaker's filter: some 12-25 dB less below 4 kHz, far more above 14 kHz.
+    assert!(low_db < -10.0, "below 4 kHz: {low_db:.1} dB against TPDF");
+    assert!(high_db > 6.0, "above 10 kHz: {high_db:.1} dB against TPDF");
+    // Seeded: the same bounce again is the same file.
+    let again = render(&["--format", "wav16", "--dither", "shaped"], "again.wav");
+    assert_eq!(hash(&again), hash(&shaped_path));
+    // No dither: rounding only, the error is within half an LSB.
+    let (plain, _) = read_wav(&render(
+        &["--format", "wav16", "--dither", "none"],
+        "none.wav",
+    ));
+    let worst = largest_difference(&plain, &exact);
+    assert!(worst <= 0.5 / 32_768.0 + 1e-7, "{} LSB", worst * 32_768.0);
+}

@@ -34,6 +34,7 @@ pub fn run(args: &MasterArgs) -> Result<ExitCode> {
             controls,
             reference,
             format: args.format,
+            dither: args.dither,
             force: args.force,
         })
         .collect();

@@ -29,6 +29,7 @@ use std::str::FromStr;
 
 use anyhow::{anyhow, bail, Context, Result};
 
+use super::dither::{Dither, NoiseShaper};
 use super::flac::FlacEncoder;
 use super::tags::Tags;
 
@@ -255,6 +256,11 @@ pub struct AtomicWavWriter {
     frames: u64,
     /// The FLAC formats' encoder; `None` for WAV.
     flac: Option<FlacEncoder>,
+    /// The dither applied (see [`AtomicWavWriter::set_dither`]).
+    dither_kind: Dither,
+    /// One error feedback per channel, when the dither is shaped.
+    shapers: Vec<NoiseShaper>,
+    sample_rate: u32,
 }
 
 impl AtomicWavWriter {
@@ -347,7 +353,23 @@ impl AtomicWavWriter {
             clipped: 0,
             frames: 0,
             flac,
+            dither_kind: Dither::Tpdf,
+            shapers: Vec::new(),
+            sample_rate,
         })
+    }
+
+    /// Chooses the dither (TPDF unless told; see [`Dither::effective`] for where shaping
+    /// applies) before the first samples are written. Returns the dither that applies.
+    pub fn set_dither(&mut self, dither: Dither) -> Dither {
+        let applied = dither.effective(self.format.bits(), self.sample_rate);
+        self.dither_kind = applied;
+        self.shapers = if applied == Dither::Shaped {
+            vec![NoiseShaper::default(); self.channels]
+        } else {
+            Vec::new()
+        };
+        applied
     }
 
     /// Like [`AtomicWavWriter::create`], but first refuses if `final_path`
@@ -432,7 +454,11 @@ impl AtomicWavWriter {
                 let total = frames * self.channels;
                 let noise = &mut self.noise;
                 noise.resize(total, 0.0);
-                self.dither.fill(noise);
+                if self.dither_kind == Dither::None {
+                    noise.fill(0.0);
+                } else {
+                    self.dither.fill(noise);
+                }
                 // Three simple passes the compiler vectorises: interleave, quantise, pack.
                 let samples = &mut self.interleaved;
                 samples.resize(total, 0.0);
@@ -458,15 +484,37 @@ impl AtomicWavWriter {
                 ints.resize(total, 0);
                 let (lo, hi) = (lo as i32, hi as i32);
                 let mut clipped = 0u64;
-                for ((q, &x), &d) in ints.iter_mut().zip(samples.iter()).zip(noise.iter()) {
-                    // A NaN is written as silence.
-                    let x = if x.is_nan() { 0.0 } else { x };
-                    // Within the i32 range, `ROUND` leaves the rounded integer in the low 32
-                    // bits of the sum, in two's complement.
-                    let v = (x as f64 * scale + d).clamp(-2_147_483_648.0, 2_147_483_647.0);
-                    let n = (v + ROUND).to_bits() as i32;
-                    clipped += u64::from((n > hi) | (n < lo));
-                    *q = n.clamp(lo, hi);
+                if self.shapers.is_empty() {
+                    for ((q, &x), &d) in ints.iter_mut().zip(samples.iter()).zip(noise.iter()) {
+                        // A NaN is written as silence.
+                        let x = if x.is_nan() { 0.0 } else { x };
+                        // Within the i32 range, `ROUND` leaves the rounded integer in the low
+                        // 32 bits of the sum, in two's complement.
+                        let v = (x as f64 * scale + d).clamp(-2_147_483_648.0, 2_147_483_647.0);
+                        let n = (v + ROUND).to_bits() as i32;
+                        clipped += u64::from((n > hi) | (n < lo));
+                        *q = n.clamp(lo, hi);
+                    }
+                } else {
+                    // Error feedback runs sample by sample, each channel on its own. The input
+                    // is held within four times full scale, far inside the i32 range even with
+                    // the feedback added.
+                    let ch = self.channels;
+                    let limit = 4.0 * scale;
+                    for (i, ((q, &x), &d)) in ints
+                        .iter_mut()
+                        .zip(samples.iter())
+                        .zip(noise.iter())
+                        .enumerate()
+                    {
+                        let shaper = &mut self.shapers[i % ch];
+                        let x = if x.is_nan() { 0.0 } else { x };
+                        let t = shaper.target((x as f64 * scale).clamp(-limit, limit));
+                        let n = (t + d + ROUND).to_bits() as i32;
+                        shaper.record(n as f64, t);
+                        clipped += u64::from((n > hi) | (n < lo));
+                        *q = n.clamp(lo, hi);
+                    }
                 }
                 if let Some(encoder) = &mut self.flac {
                     encoder.push(ints, bytes)?;

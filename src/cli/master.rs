@@ -11,6 +11,7 @@ use std::time::Instant;
 use anyhow::{anyhow, Result};
 use indicatif::ProgressBar;
 
+use super::dither::Dither;
 use super::encode::{AtomicWavWriter, OutputFormat};
 use super::report::{BandGain, FileReport, Limiting, Loudness};
 use super::source::Input;
@@ -40,6 +41,7 @@ pub struct Job {
     pub controls: Controls,
     pub reference: Option<ReferenceProfile>,
     pub format: OutputFormat,
+    pub dither: Dither,
     pub force: bool,
 }
 
@@ -101,6 +103,7 @@ fn render(job: &Job, targets: &Targets, frames: u64, bar: &ProgressBar) -> Resul
         )?,
         None => AtomicWavWriter::create(&job.output, sample_rate, channels, job.format, job.force)?,
     };
+    writer.set_dither(job.dither);
     // The analysis's meter: K-weighting by `ebur128`, gated loudness and range, true peak by
     // the limiter's 4x interpolator (BS.1770-4 Annex 2), only the highest peak wanted.
     let mut meter = LoudnessMeter::new(sample_rate, channels).max_peak_only();

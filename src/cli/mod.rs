@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod batch;
 pub mod controls;
 pub mod demo;
+pub mod dither;
 pub mod encode;
 pub mod flac;
 pub mod learn;
@@ -76,6 +77,11 @@ pub struct MasterArgs {
     /// The input's title, artist, album and track number are carried into the output.
     #[arg(long, default_value_t = OutputFormat::Wav24)]
     pub format: OutputFormat,
+    /// Dither for 16 and 24-bit outputs: tpdf (white, the default), shaped (TPDF noise-shaped
+    /// by Wannamaker's 9-tap F-weighted filter, away from 1-6 kHz and up above 14 kHz; 16-bit
+    /// at 44.1 or 48 kHz only, TPDF otherwise) or none (rounding only). Reproducible.
+    #[arg(long, value_enum, default_value_t = dither::Dither::Tpdf)]
+    pub dither: dither::Dither,
     /// Files mastered at once (default: one per core).
     #[arg(long)]
     pub jobs: Option<usize>,
