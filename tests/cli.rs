@@ -1056,3 +1056,117 @@ fn shaped_dither_moves_the_error_from_below_4_khz_to_above_10_khz() {
     let worst = largest_difference(&plain, &exact);
     assert!(worst <= 0.5 / 32_768.0 + 1e-7, "{} LSB", worst * 32_768.0);
 }
+
+/// BS.1770 integrated loudness of `tracks` played in a row (all gated together), by `ebur128`.
+fn album_lufs(tracks: &[Vec<Vec<f32>>], sample_rate: u32) -> f64 {
+    let meters: Vec<ebur128::EbuR128> = tracks
+        .iter()
+        .map(|t| {
+            let mut m =
+                ebur128::EbuR128::new(t.len() as u32, sample_rate, ebur128::Mode::I).unwrap();
+            let planar: Vec<&[f32]> = t.iter().map(|c| c.as_slice()).collect();
+            m.add_frames_planar_f32(&planar).unwrap();
+            m
+        })
+        .collect();
+    ebur128::EbuR128::loudness_global_multiple(meters.iter()).unwrap()
+}
+
+#[test]
+fn an_album_lands_on_the_target_and_its_tracks_keep_their_differences() {
+    let dir = tempfile::tempdir().unwrap();
+    // Three tracks of different lengths, 9 dB apart from the quietest to the loudest.
+    let mut inputs = Vec::new();
+    let mut signals = Vec::new();
+    for (i, (seconds, gain_db)) in [(6.0f32, -5.0f32), (8.0, 0.0), (5.0, 4.0)]
+        .iter()
+        .enumerate()
+    {
+        let g = 10f32.powf(gain_db / 20.0);
+        let signal: Vec<Vec<f32>> = programme(44_100, *seconds, 2)
+            .into_iter()
+            .map(|c| c.into_iter().map(|x| x * g).collect())
+            .collect();
+        let path = dir.path().join(format!("track{}.wav", i + 1));
+        write_input(&path, &signal, 44_100, Format::Float32);
+        inputs.push(path);
+        signals.push(signal);
+    }
+    let out_dir = dir.path().join("album");
+    let report = dir.path().join("album.json");
+    let mut args = vec!["master", "--album", "--out-dir", s(&out_dir)];
+    args.extend(inputs.iter().map(|p| s(p)));
+    args.extend([
+        "--target-lufs",
+        "-18",
+        "--format",
+        "wav32f",
+        "--report",
+        s(&report),
+    ]);
+    let run = auralis(&args);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let before: Vec<f64> = signals.iter().map(|t| measure(t, 44_100).0).collect();
+    let masters: Vec<Vec<Vec<f32>>> = (1..=3)
+        .map(|i| read_wav(&out_dir.join(format!("track{i}.mastered.wav"))).0)
+        .collect();
+    let after: Vec<f64> = masters.iter().map(|t| measure(t, 44_100).0).collect();
+    let album = album_lufs(&masters, 44_100);
+    println!("album {album:.2} LUFS; tracks {before:.2?} -> {after:.2?}");
+    assert!((album - -18.0).abs() <= 0.3, "album at {album:.2} LUFS");
+    for i in 0..3 {
+        for j in i + 1..3 {
+            let (was, is) = (before[i] - before[j], after[i] - after[j]);
+            assert!(
+                (was - is).abs() <= 0.5,
+                "tracks {i} and {j}: {was:.2} LU apart before, {is:.2} after"
+            );
+        }
+    }
+    // The report gives the album and every track: loudness, range and true peak.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let reported = json["album"]["after"]["integrated_lufs"].as_f64().unwrap();
+    assert!(
+        (reported - album).abs() < 0.05,
+        "{reported} against {album}"
+    );
+    let tracks = json["album"]["tracks"].as_array().unwrap();
+    assert_eq!(tracks.len(), 3);
+    for t in tracks {
+        for key in ["integrated_lufs", "lra_lu", "true_peak_dbtp"] {
+            assert!(t["after"][key].as_f64().unwrap().is_finite(), "{key}: {t}");
+        }
+        assert!(t["after"]["true_peak_dbtp"].as_f64().unwrap() <= -1.0 + 0.05);
+    }
+    assert!(json["album"]["after"]["lra_lu"]
+        .as_f64()
+        .unwrap()
+        .is_finite());
+
+    // Pushed loud with little limiting allowed, the loudest track cannot reach its place: it
+    // stays short, and the report and the summary say so.
+    let loud_dir = dir.path().join("loud");
+    let loud_report = dir.path().join("loud.json");
+    let mut args = vec!["master", "--album", "--out-dir", s(&loud_dir)];
+    args.extend(inputs.iter().map(|p| s(p)));
+    args.extend([
+        "--target-lufs",
+        "-10",
+        "--set",
+        "max_gr=1",
+        "--report",
+        s(&loud_report),
+    ]);
+    let run = auralis(&args);
+    assert!(run.status.success());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&loud_report).unwrap()).unwrap();
+    let short = json["album"]["tracks"][2]["limited_short_lu"].as_f64();
+    assert!(short.is_some_and(|s| s > 0.3), "{}", json["album"]);
+    assert!(String::from_utf8_lossy(&run.stdout).contains("Max Limiting reached"));
+}

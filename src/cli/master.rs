@@ -24,6 +24,7 @@ use auralis::controls::Controls;
 use auralis::dsp::bark;
 use auralis::learn::{self, Heard};
 use auralis::session::Session;
+use ebur128::EbuR128;
 
 /// Frames read and processed at a time (the engine's block; with held targets the output does
 /// not depend on it).
@@ -50,18 +51,42 @@ pub struct Analysis {
     pub heard: Heard,
     pub non_finite_samples: u64,
     pub skipped_packets: u64,
+    /// The track's BS.1770 meter, for an album (see [`album_meter`]).
+    pub album_meter: Option<EbuR128>,
 }
 
 /// Pass 1: listens to the whole input with `controls`' choices (see [`auralis::learn::listen`]).
 pub fn analyse(input: &Input, controls: &Controls, bar: &ProgressBar) -> Result<Analysis> {
+    analyse_metered(input, controls, bar, false)
+}
+
+/// [`analyse`], also metering the track for an album when `album` (see [`album_meter`]).
+pub fn analyse_metered(
+    input: &Input,
+    controls: &Controls,
+    bar: &ProgressBar,
+    album: bool,
+) -> Result<Analysis> {
     let mut pass = input.open()?;
     let (sample_rate, channels) = (pass.sample_rate(), pass.channels());
+    let mut album_meter = album
+        .then(|| album_meter(sample_rate, channels))
+        .transpose()?;
+    let meter = &mut album_meter;
     bar.set_length(pass.frames_hint().unwrap_or(0) * 2);
     let heard = learn::listen(
         sample_rate,
         channels,
         controls,
-        |b| pass.read(b),
+        |b| {
+            let n = pass.read(b)?;
+            if let Some(m) = meter.as_mut() {
+                let block: Vec<&[f32]> = b.iter().map(|c| &c[..n]).collect();
+                m.add_frames_planar_f32(&block)
+                    .map_err(|e| anyhow!("loudness meter: {e:?}"))?;
+            }
+            Ok(n)
+        },
         |n| bar.inc(n),
     )
     .map_err(|e| anyhow!("{}: {e}", input.name()))?;
@@ -69,7 +94,19 @@ pub fn analyse(input: &Input, controls: &Controls, bar: &ProgressBar) -> Result<
         heard,
         non_finite_samples: pass.nonfinite_samples(),
         skipped_packets: pass.skipped_packets(),
+        album_meter,
     })
+}
+
+/// A BS.1770 meter of integrated loudness and loudness range (the `ebur128` crate), for an
+/// album's tracks: several such meters gate together as the tracks played in a row.
+pub fn album_meter(sample_rate: u32, channels: usize) -> Result<EbuR128> {
+    EbuR128::new(
+        channels as u32,
+        sample_rate,
+        ebur128::Mode::I | ebur128::Mode::LRA,
+    )
+    .map_err(|e| anyhow!("loudness meter: {e:?}"))
 }
 
 /// One render's result, its output not yet committed.
@@ -80,8 +117,15 @@ struct Render {
     eq: Vec<BandGain>,
 }
 
-/// Pass 2: renders `input` through a session holding `targets`, measuring the result.
-fn render(job: &Job, targets: &Targets, frames: u64, bar: &ProgressBar) -> Result<Render> {
+/// Pass 2: renders `input` through a session holding `targets`, measuring the result (also on
+/// `album`, when given).
+fn render(
+    job: &Job,
+    targets: &Targets,
+    frames: u64,
+    bar: &ProgressBar,
+    mut album: Option<&mut EbuR128>,
+) -> Result<Render> {
     let mut pass = job.input.open()?;
     let (sample_rate, channels) = (pass.sample_rate(), pass.channels());
     let mut session = Session::new(
@@ -140,6 +184,10 @@ fn render(job: &Job, targets: &Targets, frames: u64, bar: &ProgressBar) -> Resul
             let out: Vec<&[f32]> = buffers.iter().map(|b| &b[from..from + take]).collect();
             writer.write(&out)?;
             meter.add(&out);
+            if let Some(m) = album.as_deref_mut() {
+                m.add_frames_planar_f32(&out)
+                    .map_err(|e| anyhow!("loudness meter: {e:?}"))?;
+            }
             written += take as u64;
             bar.inc(take as u64);
         }
@@ -195,14 +243,44 @@ impl LimitingStats {
 pub fn master(job: &Job, bar: &ProgressBar) -> Result<FileReport> {
     let started = Instant::now();
     let analysis = analyse(&job.input, &job.controls, bar)?;
+    let (targets, calibration_rounds) =
+        learn::calibrated_targets(&analysis.heard, &job.controls, job.reference.as_ref())?;
+    render_and_report(
+        job,
+        &analysis,
+        targets,
+        calibration_rounds,
+        started,
+        bar,
+        None,
+    )
+}
+
+/// Pass 2 of a job whose pass 1 is done: renders with `targets` (correcting the loudness if
+/// needed), commits the output and reports. `album` (when given) ends up metering the final
+/// render.
+pub fn render_and_report(
+    job: &Job,
+    analysis: &Analysis,
+    mut targets: Targets,
+    calibration_rounds: usize,
+    started: Instant,
+    bar: &ProgressBar,
+    album: Option<&mut EbuR128>,
+) -> Result<FileReport> {
     let heard = &analysis.heard;
-    let (mut targets, calibration_rounds) =
-        learn::calibrated_targets(heard, &job.controls, job.reference.as_ref())?;
     let capped = targets.reasons.leveler == LevelerReason::CappedByLimiter;
     let goal = targets.target_lufs;
 
     let mut renders = 1;
-    let mut result = render(job, &targets, heard.frames, bar)?;
+    let fresh_meter = |album: &Option<&mut EbuR128>| -> Result<Option<EbuR128>> {
+        album
+            .as_ref()
+            .map(|_| album_meter(heard.sample_rate, heard.channels))
+            .transpose()
+    };
+    let mut meter = fresh_meter(&album)?;
+    let mut result = render(job, &targets, heard.frames, bar, meter.as_mut())?;
     while renders < MAX_RENDERS && job.controls.leveler_enabled {
         let miss = goal - result.after.integrated_lufs;
         // Never push past what the analysis allowed the limiter to take.
@@ -213,7 +291,8 @@ pub fn master(job: &Job, bar: &ProgressBar) -> Result<FileReport> {
         bar.set_length(bar.length().unwrap_or(0) + heard.frames);
         // Discard the first render (and its temporary file) before writing the next one.
         drop(result);
-        result = render(job, &targets, heard.frames, bar)?;
+        meter = fresh_meter(&album)?;
+        result = render(job, &targets, heard.frames, bar, meter.as_mut())?;
         renders += 1;
     }
     let Render {
@@ -222,6 +301,9 @@ pub fn master(job: &Job, bar: &ProgressBar) -> Result<FileReport> {
         limiting,
         eq,
     } = result;
+    if let (Some(slot), Some(m)) = (album, meter) {
+        *slot = m;
+    }
     let clipped_samples = writer.clipped_samples();
     writer.finish()?;
 

@@ -1,5 +1,6 @@
 //! The `auralis` command: masters files and folders with the plugin's own engine and analysis.
 
+pub mod album;
 pub mod analyze;
 pub mod batch;
 pub mod controls;
@@ -82,6 +83,12 @@ pub struct MasterArgs {
     /// at 44.1 or 48 kHz only, TPDF otherwise) or none (rounding only). Reproducible.
     #[arg(long, value_enum, default_value_t = dither::Dither::Tpdf)]
     pub dither: dither::Dither,
+    /// The files are one record, in order: one tonal decision for the record (per-track
+    /// corrections only where a track leaves its corridor), and one loudness decision: the
+    /// album, all tracks gated together, reaches the target and each track keeps its loudness
+    /// relative to the others (unless Max Limiting stops it, which the report says).
+    #[arg(long, conflicts_with = "demo")]
+    pub album: bool,
     /// Files mastered at once (default: one per core).
     #[arg(long)]
     pub jobs: Option<usize>,

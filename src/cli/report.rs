@@ -89,6 +89,9 @@ pub struct FileReport {
 pub struct RunReport {
     pub files: Vec<FileReport>,
     pub failures: Vec<Failure>,
+    /// With `--album`: the record as a whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub album: Option<super::album::AlbumReport>,
 }
 
 #[derive(Debug, Serialize)]
