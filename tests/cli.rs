@@ -1170,3 +1170,124 @@ fn an_album_lands_on_the_target_and_its_tracks_keep_their_differences() {
     assert!(short.is_some_and(|s| s > 0.3), "{}", json["album"]);
     assert!(String::from_utf8_lossy(&run.stdout).contains("Max Limiting reached"));
 }
+
+/// The width and height in a PNG file's header, after checking its signature.
+fn png_size(path: &Path) -> (u32, u32) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", path.display());
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+#[test]
+fn plot_draws_a_picture_of_each_master() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.wav");
+    let b = dir.path().join("b.wav");
+    write_input(&a, &programme(44_100, 4.0, 2), 44_100, Format::Int16);
+    write_input(&b, &programme(48_000, 3.0, 1), 48_000, Format::Int16);
+    // One input: the named file.
+    let picture = dir.path().join("a.png");
+    let out = dir.path().join("a.out.wav");
+    let run = auralis(&["master", s(&a), "-o", s(&out), "--plot", s(&picture)]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(png_size(&picture), (1200, 900));
+    // Drawn, not blank: four panels of curves and text compress to tens of kilobytes.
+    assert!(std::fs::metadata(&picture).unwrap().len() > 20_000);
+    // Several: one beside each output.
+    let out_dir = dir.path().join("masters");
+    let run = auralis(&["master", s(&a), s(&b), "--out-dir", s(&out_dir), "--plot"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(
+        listing(&out_dir),
+        [
+            "a.mastered.png",
+            "a.mastered.wav",
+            "b.mastered.png",
+            "b.mastered.wav"
+        ]
+    );
+    for name in ["a.mastered.png", "b.mastered.png"] {
+        assert_eq!(png_size(&out_dir.join(name)), (1200, 900));
+    }
+}
+
+#[test]
+fn a_cached_analysis_gives_the_same_master_and_a_damaged_one_is_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.wav");
+    write_input(&input, &programme(44_100, 6.0, 2), 44_100, Format::Int24);
+    let cache = dir.path().join("cache");
+    let report = dir.path().join("r.json");
+    let run = |out: &str, extra: &[&str]| -> (std::path::PathBuf, Option<bool>) {
+        let out = dir.path().join(out);
+        let mut args = vec![
+            "master",
+            s(&input),
+            "-o",
+            s(&out),
+            "--force",
+            "--report",
+            s(&report),
+        ];
+        args.extend_from_slice(extra);
+        let run = auralis(&args);
+        assert!(
+            run.status.success(),
+            "{extra:?}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        (out, json["files"][0]["analysis_cached"].as_bool())
+    };
+    let with_cache = ["--cache", s(&cache)];
+    let (first, cached) = run("first.wav", &with_cache);
+    assert_eq!(cached, Some(false));
+    let entries = listing(&cache);
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let (second, cached) = run("second.wav", &with_cache);
+    assert_eq!(cached, Some(true));
+    assert_eq!(hash(&first), hash(&second), "the cached master differs");
+
+    // Other settings from the same cache entry: the same master as without any cache.
+    let other = [
+        "--preset",
+        "warm",
+        "--set",
+        "eq_amt=30",
+        "--set",
+        "dyn_amt=80",
+    ];
+    let mut cached_args = other.to_vec();
+    cached_args.extend_from_slice(&with_cache);
+    let (from_cache, cached) = run("other-cached.wav", &cached_args);
+    assert_eq!(cached, Some(true));
+    let (fresh, cached) = run("other-fresh.wav", &other);
+    assert_eq!(cached, None);
+    assert_eq!(
+        hash(&from_cache),
+        hash(&fresh),
+        "cached measurements depend on the settings"
+    );
+
+    // A damaged entry is ignored, the analysis runs, and the entry is rewritten.
+    let entry = cache.join(&entries[0]);
+    std::fs::write(&entry, b"{\"analysis_version\": 1, \"key\": \"trunc").unwrap();
+    let (third, cached) = run("third.wav", &with_cache);
+    assert_eq!(cached, Some(false));
+    assert_eq!(hash(&third), hash(&first));
+    let rewritten: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&entry).unwrap()).unwrap();
+    assert_eq!(rewritten["analysis_version"], 1);
+    assert_eq!(run("fourth.wav", &with_cache).1, Some(true));
+}

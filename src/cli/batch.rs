@@ -26,11 +26,13 @@ pub fn run(args: &MasterArgs) -> Result<ExitCode> {
         bail!("--mode reference and --mode hybrid need at least one --reference FILE");
     }
     let (inputs, outputs) = plan(args)?;
+    let single = inputs.len() == 1;
     let reference = master::reference_profile(&args.choices.references)?;
     let jobs: Vec<Job> = inputs
         .into_iter()
         .zip(outputs)
         .map(|(input, output)| Job {
+            plot: plot_path(args.plot.as_deref().map(Path::new), &output, single),
             input,
             output,
             controls,
@@ -38,6 +40,7 @@ pub fn run(args: &MasterArgs) -> Result<ExitCode> {
             format: args.format,
             dither: args.dither,
             force: args.force,
+            cache: args.cache.clone(),
         })
         .collect();
 
@@ -107,6 +110,11 @@ pub fn run(args: &MasterArgs) -> Result<ExitCode> {
         match result {
             Ok(file) => {
                 println!("{}", file.summary());
+                match file.analysis_cached {
+                    Some(true) => println!("  analysis: from the cache"),
+                    Some(false) => println!("  analysis: run, and stored in the cache"),
+                    None => {}
+                }
                 report.files.push(file);
             }
             Err(e) => {
@@ -150,7 +158,7 @@ fn master_album(
         .zip(bars)
         .map(|(job, bar)| {
             super::panics::guard(&job.input.name(), || {
-                master::analyse_metered(&job.input, &job.controls, bar, true).map(Track::new)
+                master::pass_one(job, bar, true).map(Track::new)
             })
         })
         .collect();
@@ -230,6 +238,18 @@ fn master_album(
         .then(|| AlbumReport::new(&plan, &files, &meters))
         .and_then(|r| r.map_err(|e| eprintln!("auralis: {e:#}")).ok());
     (results, report)
+}
+
+/// Where `--plot` draws a master written to `output`: the named file for a single input,
+/// otherwise beside the output (`<output>.png`).
+fn plot_path(plot: Option<&Path>, output: &Path, single: bool) -> Option<PathBuf> {
+    plot.map(|p| {
+        if single && !p.as_os_str().is_empty() {
+            p.to_path_buf()
+        } else {
+            output.with_extension("png")
+        }
+    })
 }
 
 /// The inputs and where each master goes.

@@ -11,8 +11,10 @@ use std::time::Instant;
 use anyhow::{anyhow, Result};
 use indicatif::ProgressBar;
 
+use super::cache;
 use super::dither::Dither;
 use super::encode::{AtomicWavWriter, OutputFormat};
+use super::plot::PlotData;
 use super::report::{BandGain, FileReport, Limiting, Loudness};
 use super::source::Input;
 use super::tags::Tags;
@@ -44,6 +46,10 @@ pub struct Job {
     pub format: OutputFormat,
     pub dither: Dither,
     pub force: bool,
+    /// Where to draw the master's picture (`--plot`), if anywhere.
+    pub plot: Option<PathBuf>,
+    /// Where pass 1's analyses are kept (`--cache`), if anywhere.
+    pub cache: Option<PathBuf>,
 }
 
 /// What pass 1 found: what the whole input sounded like, and how decoding went.
@@ -53,6 +59,8 @@ pub struct Analysis {
     pub skipped_packets: u64,
     /// The track's BS.1770 meter, for an album (see [`album_meter`]).
     pub album_meter: Option<EbuR128>,
+    /// With `--cache`: whether this came from the cache.
+    pub cached: Option<bool>,
 }
 
 /// Pass 1: listens to the whole input with `controls`' choices (see [`auralis::learn::listen`]).
@@ -95,7 +103,30 @@ pub fn analyse_metered(
         non_finite_samples: pass.nonfinite_samples(),
         skipped_packets: pass.skipped_packets(),
         album_meter,
+        cached: None,
     })
+}
+
+/// Pass 1 of `job`, from its `--cache` when it holds a sound entry for this audio (see
+/// [`super::cache`]), otherwise run (and stored there). `album`: also meter the track.
+pub fn pass_one(job: &Job, bar: &ProgressBar, album: bool) -> Result<Analysis> {
+    let Some(dir) = &job.cache else {
+        return analyse_metered(&job.input, &job.controls, bar, album);
+    };
+    let hashed = cache::hash(&job.input, bar, album)?;
+    match cache::load(dir, &hashed) {
+        Some((measured, fingerprint)) => Ok(hashed.into_analysis(measured, fingerprint)),
+        None => {
+            bar.set_position(0);
+            let mut analysis = analyse_metered(&job.input, &job.controls, bar, album)?;
+            if let Err(e) = cache::store(dir, &hashed.key, &analysis) {
+                // The master does not depend on the cache: say so, and go on.
+                eprintln!("auralis: {}: not cached: {e:#}", job.input.name());
+            }
+            analysis.cached = Some(false);
+            Ok(analysis)
+        }
+    }
 }
 
 /// A BS.1770 meter of integrated loudness and loudness range (the `ebur128` crate), for an
@@ -125,6 +156,7 @@ fn render(
     frames: u64,
     bar: &ProgressBar,
     mut album: Option<&mut EbuR128>,
+    mut plot: Option<&mut PlotData>,
 ) -> Result<Render> {
     let mut pass = job.input.open()?;
     let (sample_rate, channels) = (pass.sample_rate(), pass.channels());
@@ -172,6 +204,10 @@ fn render(
         } else {
             read += n as u64;
         }
+        if let Some(p) = plot.as_deref_mut() {
+            let block: Vec<&[f32]> = buffers.iter().map(|b| &b[..n]).collect();
+            p.add_input(&block);
+        }
         {
             let mut block: Vec<&mut [f32]> = buffers.iter_mut().map(|b| &mut b[..n]).collect();
             session.process(&mut block);
@@ -184,6 +220,14 @@ fn render(
             let out: Vec<&[f32]> = buffers.iter().map(|b| &b[from..from + take]).collect();
             writer.write(&out)?;
             meter.add(&out);
+            if let Some(p) = plot.as_deref_mut() {
+                let engine = session.engine();
+                p.add_output(
+                    &out,
+                    engine.limiter_reduction_db(),
+                    engine.compressor_reduction_db(),
+                );
+            }
             if let Some(m) = album.as_deref_mut() {
                 m.add_frames_planar_f32(&out)
                     .map_err(|e| anyhow!("loudness meter: {e:?}"))?;
@@ -242,7 +286,7 @@ impl LimitingStats {
 /// Masters one job: analyse, render (correcting the loudness if needed), commit the output.
 pub fn master(job: &Job, bar: &ProgressBar) -> Result<FileReport> {
     let started = Instant::now();
-    let analysis = analyse(&job.input, &job.controls, bar)?;
+    let analysis = pass_one(job, bar, false)?;
     let (targets, calibration_rounds) =
         learn::calibrated_targets(&analysis.heard, &job.controls, job.reference.as_ref())?;
     render_and_report(
@@ -279,8 +323,22 @@ pub fn render_and_report(
             .map(|_| album_meter(heard.sample_rate, heard.channels))
             .transpose()
     };
+    let fresh_plot = || -> Result<Option<PlotData>> {
+        job.plot
+            .as_ref()
+            .map(|_| PlotData::new(heard.sample_rate, heard.channels))
+            .transpose()
+    };
     let mut meter = fresh_meter(&album)?;
-    let mut result = render(job, &targets, heard.frames, bar, meter.as_mut())?;
+    let mut plot = fresh_plot()?;
+    let mut result = render(
+        job,
+        &targets,
+        heard.frames,
+        bar,
+        meter.as_mut(),
+        plot.as_mut(),
+    )?;
     while renders < MAX_RENDERS && job.controls.leveler_enabled {
         let miss = goal - result.after.integrated_lufs;
         // Never push past what the analysis allowed the limiter to take.
@@ -292,7 +350,15 @@ pub fn render_and_report(
         // Discard the first render (and its temporary file) before writing the next one.
         drop(result);
         meter = fresh_meter(&album)?;
-        result = render(job, &targets, heard.frames, bar, meter.as_mut())?;
+        plot = fresh_plot()?;
+        result = render(
+            job,
+            &targets,
+            heard.frames,
+            bar,
+            meter.as_mut(),
+            plot.as_mut(),
+        )?;
         renders += 1;
     }
     let Render {
@@ -306,6 +372,9 @@ pub fn render_and_report(
     }
     let clipped_samples = writer.clipped_samples();
     writer.finish()?;
+    if let (Some(path), Some(p)) = (&job.plot, &plot) {
+        p.draw(path, &job.input.name(), goal, &eq)?;
+    }
 
     let m = &heard.measured;
     let shortfall = goal - after.integrated_lufs;
@@ -348,6 +417,7 @@ pub fn render_and_report(
         non_finite_samples: analysis.non_finite_samples,
         wall_seconds: wall,
         realtime_factor: seconds / wall.max(1e-9),
+        analysis_cached: analysis.cached,
     })
 }
 

@@ -3,6 +3,7 @@
 pub mod album;
 pub mod analyze;
 pub mod batch;
+pub mod cache;
 pub mod controls;
 pub mod demo;
 pub mod dither;
@@ -12,6 +13,7 @@ pub mod learn;
 pub mod master;
 pub mod panics;
 pub mod paths;
+pub mod plot;
 pub mod report;
 pub mod source;
 pub mod tags;
@@ -89,6 +91,17 @@ pub struct MasterArgs {
     /// relative to the others (unless Max Limiting stops it, which the report says).
     #[arg(long, conflicts_with = "demo")]
     pub album: bool,
+    /// Draw a picture of each master (PNG, 1200 x 900): the Bark spectrum before and after,
+    /// the EQ applied, short-term loudness over time (input, output, target) and the limiter's
+    /// and compressor's gain reduction. With one input, FILE.png if given; otherwise one PNG
+    /// beside each output (`<output>.png`).
+    #[arg(long, value_name = "FILE.png", num_args = 0..=1, default_missing_value = "")]
+    pub plot: Option<std::ffi::OsString>,
+    /// Keep pass 1's analysis of each input in DIR, keyed by a hash of the decoded audio: a
+    /// second master of the same audio, with any settings, skips the analysis. A stale or
+    /// damaged entry is ignored and rewritten.
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
     /// Files mastered at once (default: one per core).
     #[arg(long)]
     pub jobs: Option<usize>,
