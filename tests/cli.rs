@@ -1291,3 +1291,51 @@ fn a_cached_analysis_gives_the_same_master_and_a_damaged_one_is_rewritten() {
     assert_eq!(rewritten["analysis_version"], 1);
     assert_eq!(run("fourth.wav", &with_cache).1, Some(true));
 }
+
+#[test]
+fn an_album_from_the_cache_is_the_same_album() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut inputs = Vec::new();
+    for (i, gain) in [0.5f32, 1.0].iter().enumerate() {
+        let signal: Vec<Vec<f32>> = programme(44_100, 4.0, 2)
+            .into_iter()
+            .map(|c| c.into_iter().map(|x| x * gain).collect())
+            .collect();
+        let path = dir.path().join(format!("t{i}.wav"));
+        write_input(&path, &signal, 44_100, Format::Int24);
+        inputs.push(path);
+    }
+    let cache = dir.path().join("cache");
+    let run = |out: &str| {
+        let out_dir = dir.path().join(out);
+        let report = dir.path().join(format!("{out}.json"));
+        let mut args = vec!["master", "--album", "--out-dir", s(&out_dir)];
+        args.extend(inputs.iter().map(|p| s(p)));
+        args.extend(["--cache", s(&cache), "--report", s(&report)]);
+        let run = auralis(&args);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        let cached: Vec<Option<bool>> = (0..2)
+            .map(|i| json["files"][i]["analysis_cached"].as_bool())
+            .collect();
+        let hashes: Vec<u64> = (0..2)
+            .map(|i| hash(&out_dir.join(format!("t{i}.mastered.wav"))))
+            .collect();
+        (
+            cached,
+            hashes,
+            json["album"]["after"]["integrated_lufs"].as_f64(),
+        )
+    };
+    let (cached, first, album) = run("first");
+    assert_eq!(cached, [Some(false), Some(false)]);
+    let (cached, second, album_again) = run("second");
+    assert_eq!(cached, [Some(true), Some(true)]);
+    assert_eq!(first, second);
+    assert_eq!(album, album_again);
+}

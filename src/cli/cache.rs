@@ -23,7 +23,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::encode::write_atomically;
-use super::master::Analysis;
 use super::source::Input;
 use auralis::analysis::{Fingerprint, Measured};
 use auralis::learn::{Excerpts, Heard};
@@ -52,19 +51,22 @@ pub struct Hashed {
     channels: usize,
     frames: u64,
     excerpts: Excerpts,
-    non_finite_samples: u64,
-    skipped_packets: u64,
-    album_meter: Option<EbuR128>,
+    pub non_finite_samples: u64,
+    pub skipped_packets: u64,
+    /// The meter given to [`hash`], having heard the whole input.
+    pub album_meter: Option<EbuR128>,
 }
 
 /// Decodes `input` once: hashes its audio and cuts the calibration's excerpts (as pass 1 does),
-/// metering it for an album when `album`.
-pub fn hash(input: &Input, bar: &ProgressBar, album: bool) -> Result<Hashed> {
+/// feeding it to `album_meter` (made by `meter` for the input's rate and channels) if given.
+pub fn hash(
+    input: &Input,
+    bar: &ProgressBar,
+    meter: Option<&dyn Fn(u32, usize) -> Result<EbuR128>>,
+) -> Result<Hashed> {
     let mut pass = input.open()?;
     let (sample_rate, channels) = (pass.sample_rate(), pass.channels());
-    let mut album_meter = album
-        .then(|| super::master::album_meter(sample_rate, channels))
-        .transpose()?;
+    let mut album_meter = meter.map(|m| m(sample_rate, channels)).transpose()?;
     bar.set_length(pass.frames_hint().unwrap_or(0) * 2);
     let mut sha = Sha256::new();
     sha.update(sample_rate.to_le_bytes());
@@ -126,29 +128,25 @@ pub fn load(dir: &Path, hashed: &Hashed) -> Option<(Measured, Fingerprint)> {
 }
 
 impl Hashed {
-    /// Pass 1 as if it had run: the cached measurements with this decoding's excerpts.
-    pub fn into_analysis(self, measured: Measured, fingerprint: Fingerprint) -> Analysis {
-        Analysis {
-            heard: Heard {
-                sample_rate: self.sample_rate,
-                channels: self.channels,
-                frames: self.frames,
-                measured,
-                fingerprint,
-                excerpts: self.excerpts,
-            },
-            non_finite_samples: self.non_finite_samples,
-            skipped_packets: self.skipped_packets,
-            album_meter: self.album_meter,
-            cached: Some(true),
+    /// What pass 1 would have heard: the cached measurements with this decoding's excerpts.
+    pub fn heard(&mut self, measured: Measured, fingerprint: Fingerprint) -> Heard {
+        Heard {
+            sample_rate: self.sample_rate,
+            channels: self.channels,
+            frames: self.frames,
+            measured,
+            fingerprint,
+            excerpts: std::mem::replace(
+                &mut self.excerpts,
+                Excerpts::new(self.sample_rate, self.channels),
+            ),
         }
     }
 }
 
-/// Stores `analysis` as the entry for `key` in `dir` (replacing a stale one).
-pub fn store(dir: &Path, key: &str, analysis: &Analysis) -> Result<()> {
+/// Stores what pass 1 `heard` as the entry for `key` in `dir` (replacing a stale one).
+pub fn store(dir: &Path, key: &str, heard: &Heard) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let heard = &analysis.heard;
     let entry = Entry {
         analysis_version: ANALYSIS_VERSION,
         auralis_version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -113,13 +113,20 @@ pub fn pass_one(job: &Job, bar: &ProgressBar, album: bool) -> Result<Analysis> {
     let Some(dir) = &job.cache else {
         return analyse_metered(&job.input, &job.controls, bar, album);
     };
-    let hashed = cache::hash(&job.input, bar, album)?;
+    let meter: &dyn Fn(u32, usize) -> Result<EbuR128> = &album_meter;
+    let mut hashed = cache::hash(&job.input, bar, album.then_some(meter))?;
     match cache::load(dir, &hashed) {
-        Some((measured, fingerprint)) => Ok(hashed.into_analysis(measured, fingerprint)),
+        Some((measured, fingerprint)) => Ok(Analysis {
+            heard: hashed.heard(measured, fingerprint),
+            non_finite_samples: hashed.non_finite_samples,
+            skipped_packets: hashed.skipped_packets,
+            album_meter: hashed.album_meter,
+            cached: Some(true),
+        }),
         None => {
             bar.set_position(0);
             let mut analysis = analyse_metered(&job.input, &job.controls, bar, album)?;
-            if let Err(e) = cache::store(dir, &hashed.key, &analysis) {
+            if let Err(e) = cache::store(dir, &hashed.key, &analysis.heard) {
                 // The master does not depend on the cache: say so, and go on.
                 eprintln!("auralis: {}: not cached: {e:#}", job.input.name());
             }
