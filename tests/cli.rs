@@ -1147,6 +1147,14 @@ fn an_album_lands_on_the_target_and_its_tracks_keep_their_differences() {
         .as_f64()
         .unwrap()
         .is_finite());
+    // The same music at three levels: one tonal balance, so the record's EQ alone.
+    for t in tracks {
+        let own = t["tonal_correction_db"].as_f64().unwrap();
+        assert!(
+            own < 0.5,
+            "a track of the record's balance corrected by {own} dB"
+        );
+    }
 
     // Pushed loud with little limiting allowed, the loudest track cannot reach its place: it
     // stays short, and the report and the summary say so.
@@ -1338,4 +1346,58 @@ fn an_album_from_the_cache_is_the_same_album() {
     assert_eq!(cached, [Some(true), Some(true)]);
     assert_eq!(first, second);
     assert_eq!(album, album_again);
+}
+
+#[test]
+fn an_album_corrects_the_track_that_leaves_the_records_balance() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut inputs = Vec::new();
+    // Two tracks of one balance, and a third with a loud hiss over the same music.
+    for i in 0..3 {
+        let mut seed = 0x1234_5678_u32;
+        let signal: Vec<Vec<f32>> = programme(44_100, 5.0, 2)
+            .into_iter()
+            .map(|c| {
+                c.into_iter()
+                    .map(|x| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 17;
+                        seed ^= seed << 5;
+                        let hiss = seed as f32 / u32::MAX as f32 - 0.5;
+                        x + if i == 2 { 0.08 * hiss } else { 0.0 }
+                    })
+                    .collect()
+            })
+            .collect();
+        let path = dir.path().join(format!("t{i}.wav"));
+        write_input(&path, &signal, 44_100, Format::Float32);
+        inputs.push(path);
+    }
+    let report = dir.path().join("r.json");
+    let mut args = vec!["master", "--album", "--out-dir"];
+    let out_dir = dir.path().join("out");
+    args.push(s(&out_dir));
+    args.extend(inputs.iter().map(|p| s(p)));
+    args.extend(["--report", s(&report)]);
+    let run = auralis(&args);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let own: Vec<f64> = (0..3)
+        .map(|i| {
+            json["album"]["tracks"][i]["tonal_correction_db"]
+                .as_f64()
+                .unwrap()
+        })
+        .collect();
+    println!("own tonal corrections {own:.2?} dB");
+    // The record is a third hiss: the hissing track lies twice as far from its balance as the
+    // two others (which, alike, get alike corrections).
+    assert!(own[2] > 1.0, "{own:?}");
+    assert!(own[2] > 1.5 * own[0].max(own[1]), "{own:?}");
+    assert!((own[0] - own[1]).abs() < 0.01, "{own:?}");
 }

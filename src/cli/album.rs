@@ -11,7 +11,9 @@
 //!   and width weighted by each track's gated duration), and the analysis decides one EQ for
 //!   that record in its corridor ([`auralis::analysis::corridor`]). Every track gets that EQ;
 //!   a track that, with it, still leaves the record's corridor gets the corridor's own
-//!   correction for the bands it leaves, nothing elsewhere. (Adaptive mode; with a reference
+//!   correction for the bands it leaves, beyond what the record itself would still be asked
+//!   there, and nothing elsewhere: tracks of the record's own balance get the record's EQ
+//!   alone. (Adaptive mode; with a reference
 //!   every track is matched to the reference on its own, as without `--album`.)
 //!
 //! Dynamics and width stay per track: the analysis decides them from each track.
@@ -128,6 +130,18 @@ pub fn plan(jobs: &[Job], tracks: &[Track]) -> Result<Plan> {
     let corridor = adaptive_corridor(&record, &config);
     let amount = config.eq_amount.clamp(0.0, 1.0) * PresetSpec::of(config.preset).eq_scale;
     let max_db = config.eq_max_db.abs();
+    // What the corridor would still ask of the record itself once it has its EQ (the EQ
+    // amount leaves part of the way undone): a track is corrected only beyond that.
+    let record_usable = record.usable_bands as usize;
+    let record_with_eq: [f32; BANDS] =
+        std::array::from_fn(|b| record.band_levels_db[b] + record_eq[b]);
+    let record_rest = corridor_eq(
+        &place(&record_with_eq, &corridor, record_usable),
+        &corridor,
+        record_usable,
+        amount,
+        max_db,
+    );
 
     let mut plans = Vec::with_capacity(jobs.len());
     for (job, track) in jobs.iter().zip(tracks) {
@@ -149,7 +163,16 @@ pub fn plan(jobs: &[Job], tracks: &[Track]) -> Result<Plan> {
             let with_record: [f32; BANDS] =
                 std::array::from_fn(|b| heard.measured.band_levels_db[b] + record_eq[b]);
             let placement = place(&with_record, &corridor, usable);
-            let correction = corridor_eq(&placement, &corridor, usable, amount, max_db);
+            let asked = corridor_eq(&placement, &corridor, usable, amount, max_db);
+            // Only in the bands where the track, with the record's EQ, leaves the corridor,
+            // and only what it asks beyond what the record itself still would.
+            let correction: [f32; BANDS] = std::array::from_fn(|b| {
+                if placement.excess_db[b] != 0.0 {
+                    asked[b] - record_rest[b]
+                } else {
+                    0.0
+                }
+            });
             targets.eq_gains_db =
                 std::array::from_fn(|b| (record_eq[b] + correction[b]).clamp(-max_db, max_db));
             correction_db = correction.iter().fold(0.0f32, |a, c| a.max(c.abs()));
