@@ -216,6 +216,7 @@ impl Controls {
             LevelerReason::NotEnoughData | LevelerReason::Off => targets.leveler_gain_db,
         };
         s.dynamics_enabled = self.dynamics_enabled;
+        s.multiband = self.multiband;
         s.stereo_enabled = self.stereo_enabled;
         s.width = (self.width * targets.width).clamp(0.0, 2.0);
         s.mono_bass_hz = self.mono_bass_hz;
@@ -325,6 +326,17 @@ mod tests {
         );
         assert_eq!(s.leveler_gain_db, 3.5);
         assert!((s.width - 0.6).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_multiband_switch_reaches_the_engine() {
+        let t = Targets::neutral();
+        assert!(!Controls::default().settings(&t).multiband);
+        let c = Controls {
+            multiband: true,
+            ..Controls::default()
+        };
+        assert!(c.settings(&t).multiband);
     }
 
     #[test]

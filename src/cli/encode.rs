@@ -1,4 +1,4 @@
-//! Atomic WAV output for the command-line tool.
+//! Atomic WAV and FLAC output for the command-line tool.
 //!
 //! [`AtomicWavWriter`] writes to a hidden temporary file in the destination
 //! directory and renames it onto the final path only in
@@ -10,7 +10,9 @@
 //!
 //! 16- and 24-bit output is TPDF dithered (the sum of two independent uniform
 //! values of ±½ LSB each, so ±1 LSB peak and a variance of LSB²/6) and clipped
-//! to the integer range; 32-bit float output writes the samples unchanged.
+//! to the integer range; 32-bit float output writes the samples unchanged. FLAC output
+//! (16 or 24-bit, dithered the same way) is encoded by [`super::flac`]. The input's tags
+//! ([`Tags`]) go into a `LIST`/`INFO` chunk ahead of a WAV's data, or Vorbis comments in FLAC.
 //!
 //! The file is written here rather than by `hound` (which the tests use to read
 //! it back): `hound` writes sample by sample through a generic call each, a
@@ -27,7 +29,11 @@ use std::str::FromStr;
 
 use anyhow::{anyhow, bail, Context, Result};
 
-/// Sample format of the written WAV file.
+use super::dither::{Dither, NoiseShaper};
+use super::flac::FlacEncoder;
+use super::tags::Tags;
+
+/// Container and sample format of the written file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputFormat {
     /// 16-bit integer PCM, TPDF dithered.
@@ -36,15 +42,33 @@ pub enum OutputFormat {
     Wav24,
     /// 32-bit IEEE float, samples written as they are.
     Wav32Float,
+    /// 16-bit FLAC, TPDF dithered.
+    Flac16,
+    /// 24-bit FLAC, TPDF dithered.
+    Flac24,
 }
 
 impl OutputFormat {
     /// Bits per sample in the file.
     pub fn bits(self) -> u16 {
         match self {
-            OutputFormat::Wav16 => 16,
-            OutputFormat::Wav24 => 24,
+            OutputFormat::Wav16 | OutputFormat::Flac16 => 16,
+            OutputFormat::Wav24 | OutputFormat::Flac24 => 24,
             OutputFormat::Wav32Float => 32,
+        }
+    }
+
+    /// True for the FLAC formats.
+    pub fn is_flac(self) -> bool {
+        matches!(self, OutputFormat::Flac16 | OutputFormat::Flac24)
+    }
+
+    /// The file name extension (without the dot).
+    pub fn extension(self) -> &'static str {
+        if self.is_flac() {
+            "flac"
+        } else {
+            "wav"
         }
     }
 }
@@ -52,13 +76,17 @@ impl OutputFormat {
 impl FromStr for OutputFormat {
     type Err = anyhow::Error;
 
-    /// Parses `wav16`, `wav24` or `wav32f` (case-insensitive).
+    /// Parses `wav16`, `wav24`, `wav32f`, `flac16` or `flac24` (case-insensitive).
     fn from_str(s: &str) -> Result<Self> {
         match s.to_ascii_lowercase().as_str() {
             "wav16" => Ok(OutputFormat::Wav16),
             "wav24" => Ok(OutputFormat::Wav24),
             "wav32f" => Ok(OutputFormat::Wav32Float),
-            _ => bail!("unknown output format '{s}': expected wav16, wav24 or wav32f"),
+            "flac16" => Ok(OutputFormat::Flac16),
+            "flac24" => Ok(OutputFormat::Flac24),
+            _ => bail!(
+                "unknown output format '{s}': expected wav16, wav24, wav32f, flac16 or flac24"
+            ),
         }
     }
 }
@@ -69,6 +97,8 @@ impl fmt::Display for OutputFormat {
             OutputFormat::Wav16 => "wav16",
             OutputFormat::Wav24 => "wav24",
             OutputFormat::Wav32Float => "wav32f",
+            OutputFormat::Flac16 => "flac16",
+            OutputFormat::Flac24 => "flac24",
         })
     }
 }
@@ -224,6 +254,13 @@ pub struct AtomicWavWriter {
     ints: Vec<i32>,
     clipped: u64,
     frames: u64,
+    /// The FLAC formats' encoder; `None` for WAV.
+    flac: Option<FlacEncoder>,
+    /// The dither applied (see [`AtomicWavWriter::set_dither`]).
+    dither_kind: Dither,
+    /// One error feedback per channel, when the dither is shaped.
+    shapers: Vec<NoiseShaper>,
+    sample_rate: u32,
 }
 
 impl AtomicWavWriter {
@@ -238,6 +275,25 @@ impl AtomicWavWriter {
         channels: usize,
         format: OutputFormat,
         force: bool,
+    ) -> Result<AtomicWavWriter> {
+        Self::create_tagged(
+            final_path,
+            sample_rate,
+            channels,
+            format,
+            force,
+            &Tags::default(),
+        )
+    }
+
+    /// Like [`AtomicWavWriter::create`], writing `tags` into the file.
+    pub fn create_tagged(
+        final_path: &Path,
+        sample_rate: u32,
+        channels: usize,
+        format: OutputFormat,
+        force: bool,
+        tags: &Tags,
     ) -> Result<AtomicWavWriter> {
         let shown = final_path.display();
         if !(1..=2).contains(&channels) {
@@ -258,7 +314,24 @@ impl AtomicWavWriter {
         let sync_handle = file
             .try_clone()
             .map_err(|e| cleanup(anyhow!("{shown}: cannot duplicate file handle: {e}")))?;
-        let header = wav_header(channels as u16, sample_rate, format);
+        let flac = if format.is_flac() {
+            Some(
+                FlacEncoder::new(sample_rate, channels, format.bits() as usize, tags)
+                    .map_err(cleanup)?,
+            )
+        } else {
+            None
+        };
+        let header = match &flac {
+            Some(encoder) => encoder.header(),
+            None => {
+                let mut header = wav_header(channels as u16, sample_rate, format);
+                // The tags go ahead of the data chunk, where readers look for them.
+                let data_at = header.len() - 8;
+                header.splice(data_at..data_at, tags.riff_info());
+                header
+            }
+        };
         let mut writer = BufWriter::with_capacity(1 << 20, file);
         writer
             .write_all(&header)
@@ -279,7 +352,24 @@ impl AtomicWavWriter {
             ints: Vec::new(),
             clipped: 0,
             frames: 0,
+            flac,
+            dither_kind: Dither::Tpdf,
+            shapers: Vec::new(),
+            sample_rate,
         })
+    }
+
+    /// Chooses the dither (TPDF unless told; see [`Dither::effective`] for where shaping
+    /// applies) before the first samples are written. Returns the dither that applies.
+    pub fn set_dither(&mut self, dither: Dither) -> Dither {
+        let applied = dither.effective(self.format.bits(), self.sample_rate);
+        self.dither_kind = applied;
+        self.shapers = if applied == Dither::Shaped {
+            vec![NoiseShaper::default(); self.channels]
+        } else {
+            Vec::new()
+        };
+        applied
     }
 
     /// Like [`AtomicWavWriter::create`], but first refuses if `final_path`
@@ -291,6 +381,7 @@ impl AtomicWavWriter {
         channels: usize,
         format: OutputFormat,
         force: bool,
+        tags: &Tags,
     ) -> Result<AtomicWavWriter> {
         if same_file(input, final_path) {
             bail!(
@@ -298,7 +389,7 @@ impl AtomicWavWriter {
                 final_path.display()
             );
         }
-        Self::create(final_path, sample_rate, channels, format, force)
+        Self::create_tagged(final_path, sample_rate, channels, format, force, tags)
     }
 
     /// Path of the temporary file being written.
@@ -349,7 +440,10 @@ impl AtomicWavWriter {
                     }
                 }
             }
-            OutputFormat::Wav16 | OutputFormat::Wav24 => {
+            OutputFormat::Wav16
+            | OutputFormat::Wav24
+            | OutputFormat::Flac16
+            | OutputFormat::Flac24 => {
                 let bits = self.format.bits();
                 let width = bits as usize / 8;
                 let scale = (1i64 << (bits - 1)) as f64;
@@ -360,7 +454,11 @@ impl AtomicWavWriter {
                 let total = frames * self.channels;
                 let noise = &mut self.noise;
                 noise.resize(total, 0.0);
-                self.dither.fill(noise);
+                if self.dither_kind == Dither::None {
+                    noise.fill(0.0);
+                } else {
+                    self.dither.fill(noise);
+                }
                 // Three simple passes the compiler vectorises: interleave, quantise, pack.
                 let samples = &mut self.interleaved;
                 samples.resize(total, 0.0);
@@ -386,17 +484,41 @@ impl AtomicWavWriter {
                 ints.resize(total, 0);
                 let (lo, hi) = (lo as i32, hi as i32);
                 let mut clipped = 0u64;
-                for ((q, &x), &d) in ints.iter_mut().zip(samples.iter()).zip(noise.iter()) {
-                    // A NaN is written as silence.
-                    let x = if x.is_nan() { 0.0 } else { x };
-                    // Within the i32 range, `ROUND` leaves the rounded integer in the low 32
-                    // bits of the sum, in two's complement.
-                    let v = (x as f64 * scale + d).clamp(-2_147_483_648.0, 2_147_483_647.0);
-                    let n = (v + ROUND).to_bits() as i32;
-                    clipped += u64::from((n > hi) | (n < lo));
-                    *q = n.clamp(lo, hi);
+                if self.shapers.is_empty() {
+                    for ((q, &x), &d) in ints.iter_mut().zip(samples.iter()).zip(noise.iter()) {
+                        // A NaN is written as silence.
+                        let x = if x.is_nan() { 0.0 } else { x };
+                        // Within the i32 range, `ROUND` leaves the rounded integer in the low
+                        // 32 bits of the sum, in two's complement.
+                        let v = (x as f64 * scale + d).clamp(-2_147_483_648.0, 2_147_483_647.0);
+                        let n = (v + ROUND).to_bits() as i32;
+                        clipped += u64::from((n > hi) | (n < lo));
+                        *q = n.clamp(lo, hi);
+                    }
+                } else {
+                    // Error feedback runs sample by sample, each channel on its own. The input
+                    // is held within four times full scale, far inside the i32 range even with
+                    // the feedback added.
+                    let ch = self.channels;
+                    let limit = 4.0 * scale;
+                    for (i, ((q, &x), &d)) in ints
+                        .iter_mut()
+                        .zip(samples.iter())
+                        .zip(noise.iter())
+                        .enumerate()
+                    {
+                        let shaper = &mut self.shapers[i % ch];
+                        let x = if x.is_nan() { 0.0 } else { x };
+                        let t = shaper.target((x as f64 * scale).clamp(-limit, limit));
+                        let n = (t + d + ROUND).to_bits() as i32;
+                        shaper.record(n as f64, t);
+                        clipped += u64::from((n > hi) | (n < lo));
+                        *q = n.clamp(lo, hi);
+                    }
                 }
-                if width == 3 {
+                if let Some(encoder) = &mut self.flac {
+                    encoder.push(ints, bytes)?;
+                } else if width == 3 {
                     pack_24(ints, bytes);
                 } else {
                     bytes.resize(total * 2, 0);
@@ -408,7 +530,7 @@ impl AtomicWavWriter {
             }
         }
         // The RIFF sizes are 32-bit: the header (at most 68 bytes) and the data must fit.
-        if self.data_bytes + bytes.len() as u64 + 68 > u32::MAX as u64 {
+        if self.flac.is_none() && self.data_bytes + bytes.len() as u64 + 68 > u32::MAX as u64 {
             bail!("{shown}: the output would exceed the WAV format's 4 GiB limit");
         }
         writer
@@ -428,6 +550,22 @@ impl AtomicWavWriter {
             .writer
             .take()
             .ok_or_else(|| anyhow!("{shown}: already finished"))?;
+        if let Some(encoder) = &mut self.flac {
+            let mut last = Vec::new();
+            let header = encoder.finish(&mut last)?;
+            let complete = |w: &mut BufWriter<File>| -> std::io::Result<()> {
+                w.write_all(&last)?;
+                w.seek(SeekFrom::Start(0))?;
+                w.write_all(&header)?;
+                w.flush()
+            };
+            complete(&mut writer)
+                .map_err(|e| anyhow!("{shown}: cannot complete FLAC file: {e}"))?;
+            drop(writer);
+            move_into_place(&self.sync_handle, &self.tmp_path, &self.final_path)?;
+            self.tmp_path = PathBuf::new();
+            return Ok(());
+        }
         let (data_bytes, data_size_at) = (self.data_bytes, self.data_size_at);
         let complete = |w: &mut BufWriter<File>| -> std::io::Result<()> {
             // A chunk of odd length is followed by a pad byte (not counted in its size).
@@ -792,10 +930,18 @@ mod tests {
         let alias = dir.path().join("sub").join("..").join("in.wav");
         assert!(same_file(&a, &alias));
         assert!(!same_file(&a, &dir.path().join("other.wav")));
-        let e = AtomicWavWriter::create_for_input(&a, &alias, 48_000, 1, OutputFormat::Wav16, true)
-            .err()
-            .expect("must refuse")
-            .to_string();
+        let e = AtomicWavWriter::create_for_input(
+            &a,
+            &alias,
+            48_000,
+            1,
+            OutputFormat::Wav16,
+            true,
+            &Tags::default(),
+        )
+        .err()
+        .expect("must refuse")
+        .to_string();
         assert!(e.contains("overwrite the input"), "{e}");
         assert_eq!(std::fs::read(&a).unwrap(), b"x");
     }

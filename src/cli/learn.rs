@@ -66,7 +66,7 @@ pub fn run(args: &LearnArgs) -> Result<ExitCode> {
             output.display()
         ));
     };
-    let mut controls = args.choices.controls();
+    let mut controls = args.choices.controls()?;
     controls.analysis = AnalysisMode::Hold;
     if controls.mode != MasteringMode::Adaptive && args.choices.references.is_empty() {
         return usage("--mode reference and --mode hybrid need at least one --reference FILE");

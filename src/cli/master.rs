@@ -11,9 +11,13 @@ use std::time::Instant;
 use anyhow::{anyhow, Result};
 use indicatif::ProgressBar;
 
+use super::cache;
+use super::dither::Dither;
 use super::encode::{AtomicWavWriter, OutputFormat};
+use super::plot::PlotData;
 use super::report::{BandGain, FileReport, Limiting, Loudness};
 use super::source::Input;
+use super::tags::Tags;
 use auralis::analysis::corridor::place;
 use auralis::analysis::loudness::LoudnessMeter;
 use auralis::analysis::targets::{adaptive_corridor, LevelerReason};
@@ -22,6 +26,7 @@ use auralis::controls::Controls;
 use auralis::dsp::bark;
 use auralis::learn::{self, Heard};
 use auralis::session::Session;
+use ebur128::EbuR128;
 
 /// Frames read and processed at a time (the engine's block; with held targets the output does
 /// not depend on it).
@@ -39,7 +44,12 @@ pub struct Job {
     pub controls: Controls,
     pub reference: Option<ReferenceProfile>,
     pub format: OutputFormat,
+    pub dither: Dither,
     pub force: bool,
+    /// Where to draw the master's picture (`--plot`), if anywhere.
+    pub plot: Option<PathBuf>,
+    /// Where pass 1's analyses are kept (`--cache`), if anywhere.
+    pub cache: Option<PathBuf>,
 }
 
 /// What pass 1 found: what the whole input sounded like, and how decoding went.
@@ -47,18 +57,44 @@ pub struct Analysis {
     pub heard: Heard,
     pub non_finite_samples: u64,
     pub skipped_packets: u64,
+    /// The track's BS.1770 meter, for an album (see [`album_meter`]).
+    pub album_meter: Option<EbuR128>,
+    /// With `--cache`: whether this came from the cache.
+    pub cached: Option<bool>,
 }
 
 /// Pass 1: listens to the whole input with `controls`' choices (see [`auralis::learn::listen`]).
 pub fn analyse(input: &Input, controls: &Controls, bar: &ProgressBar) -> Result<Analysis> {
+    analyse_metered(input, controls, bar, false)
+}
+
+/// [`analyse`], also metering the track for an album when `album` (see [`album_meter`]).
+pub fn analyse_metered(
+    input: &Input,
+    controls: &Controls,
+    bar: &ProgressBar,
+    album: bool,
+) -> Result<Analysis> {
     let mut pass = input.open()?;
     let (sample_rate, channels) = (pass.sample_rate(), pass.channels());
+    let mut album_meter = album
+        .then(|| album_meter(sample_rate, channels))
+        .transpose()?;
+    let meter = &mut album_meter;
     bar.set_length(pass.frames_hint().unwrap_or(0) * 2);
     let heard = learn::listen(
         sample_rate,
         channels,
         controls,
-        |b| pass.read(b),
+        |b| {
+            let n = pass.read(b)?;
+            if let Some(m) = meter.as_mut() {
+                let block: Vec<&[f32]> = b.iter().map(|c| &c[..n]).collect();
+                m.add_frames_planar_f32(&block)
+                    .map_err(|e| anyhow!("loudness meter: {e:?}"))?;
+            }
+            Ok(n)
+        },
         |n| bar.inc(n),
     )
     .map_err(|e| anyhow!("{}: {e}", input.name()))?;
@@ -66,7 +102,49 @@ pub fn analyse(input: &Input, controls: &Controls, bar: &ProgressBar) -> Result<
         heard,
         non_finite_samples: pass.nonfinite_samples(),
         skipped_packets: pass.skipped_packets(),
+        album_meter,
+        cached: None,
     })
+}
+
+/// Pass 1 of `job`, from its `--cache` when it holds a sound entry for this audio (see
+/// [`super::cache`]), otherwise run (and stored there). `album`: also meter the track.
+pub fn pass_one(job: &Job, bar: &ProgressBar, album: bool) -> Result<Analysis> {
+    let Some(dir) = &job.cache else {
+        return analyse_metered(&job.input, &job.controls, bar, album);
+    };
+    let meter: &dyn Fn(u32, usize) -> Result<EbuR128> = &album_meter;
+    let mut hashed = cache::hash(&job.input, bar, album.then_some(meter))?;
+    match cache::load(dir, &hashed) {
+        Some((measured, fingerprint)) => Ok(Analysis {
+            heard: hashed.heard(measured, fingerprint),
+            non_finite_samples: hashed.non_finite_samples,
+            skipped_packets: hashed.skipped_packets,
+            album_meter: hashed.album_meter,
+            cached: Some(true),
+        }),
+        None => {
+            bar.set_position(0);
+            let mut analysis = analyse_metered(&job.input, &job.controls, bar, album)?;
+            if let Err(e) = cache::store(dir, &hashed.key, &analysis.heard) {
+                // The master does not depend on the cache: say so, and go on.
+                eprintln!("auralis: {}: not cached: {e:#}", job.input.name());
+            }
+            analysis.cached = Some(false);
+            Ok(analysis)
+        }
+    }
+}
+
+/// A BS.1770 meter of integrated loudness and loudness range (the `ebur128` crate), for an
+/// album's tracks: several such meters gate together as the tracks played in a row.
+pub fn album_meter(sample_rate: u32, channels: usize) -> Result<EbuR128> {
+    EbuR128::new(
+        channels as u32,
+        sample_rate,
+        ebur128::Mode::I | ebur128::Mode::LRA,
+    )
+    .map_err(|e| anyhow!("loudness meter: {e:?}"))
 }
 
 /// One render's result, its output not yet committed.
@@ -77,8 +155,16 @@ struct Render {
     eq: Vec<BandGain>,
 }
 
-/// Pass 2: renders `input` through a session holding `targets`, measuring the result.
-fn render(job: &Job, targets: &Targets, frames: u64, bar: &ProgressBar) -> Result<Render> {
+/// Pass 2: renders `input` through a session holding `targets`, measuring the result (also on
+/// `album`, when given).
+fn render(
+    job: &Job,
+    targets: &Targets,
+    frames: u64,
+    bar: &ProgressBar,
+    mut album: Option<&mut EbuR128>,
+    mut plot: Option<&mut PlotData>,
+) -> Result<Render> {
     let mut pass = job.input.open()?;
     let (sample_rate, channels) = (pass.sample_rate(), pass.channels());
     let mut session = Session::new(
@@ -96,9 +182,11 @@ fn render(job: &Job, targets: &Targets, frames: u64, bar: &ProgressBar) -> Resul
             channels,
             job.format,
             job.force,
+            &Tags::read(input),
         )?,
         None => AtomicWavWriter::create(&job.output, sample_rate, channels, job.format, job.force)?,
     };
+    writer.set_dither(job.dither);
     // The analysis's meter: K-weighting by `ebur128`, gated loudness and range, true peak by
     // the limiter's 4x interpolator (BS.1770-4 Annex 2), only the highest peak wanted.
     let mut meter = LoudnessMeter::new(sample_rate, channels).max_peak_only();
@@ -123,6 +211,10 @@ fn render(job: &Job, targets: &Targets, frames: u64, bar: &ProgressBar) -> Resul
         } else {
             read += n as u64;
         }
+        if let Some(p) = plot.as_deref_mut() {
+            let block: Vec<&[f32]> = buffers.iter().map(|b| &b[..n]).collect();
+            p.add_input(&block);
+        }
         {
             let mut block: Vec<&mut [f32]> = buffers.iter_mut().map(|b| &mut b[..n]).collect();
             session.process(&mut block);
@@ -135,6 +227,18 @@ fn render(job: &Job, targets: &Targets, frames: u64, bar: &ProgressBar) -> Resul
             let out: Vec<&[f32]> = buffers.iter().map(|b| &b[from..from + take]).collect();
             writer.write(&out)?;
             meter.add(&out);
+            if let Some(p) = plot.as_deref_mut() {
+                let engine = session.engine();
+                p.add_output(
+                    &out,
+                    engine.limiter_reduction_db(),
+                    engine.compressor_reduction_db(),
+                );
+            }
+            if let Some(m) = album.as_deref_mut() {
+                m.add_frames_planar_f32(&out)
+                    .map_err(|e| anyhow!("loudness meter: {e:?}"))?;
+            }
             written += take as u64;
             bar.inc(take as u64);
         }
@@ -189,15 +293,59 @@ impl LimitingStats {
 /// Masters one job: analyse, render (correcting the loudness if needed), commit the output.
 pub fn master(job: &Job, bar: &ProgressBar) -> Result<FileReport> {
     let started = Instant::now();
-    let analysis = analyse(&job.input, &job.controls, bar)?;
+    let analysis = pass_one(job, bar, false)?;
+    let (targets, calibration_rounds) =
+        learn::calibrated_targets(&analysis.heard, &job.controls, job.reference.as_ref())?;
+    render_and_report(
+        job,
+        &analysis,
+        targets,
+        calibration_rounds,
+        started,
+        bar,
+        None,
+    )
+}
+
+/// Pass 2 of a job whose pass 1 is done: renders with `targets` (correcting the loudness if
+/// needed), commits the output and reports. `album` (when given) ends up metering the final
+/// render.
+pub fn render_and_report(
+    job: &Job,
+    analysis: &Analysis,
+    mut targets: Targets,
+    calibration_rounds: usize,
+    started: Instant,
+    bar: &ProgressBar,
+    album: Option<&mut EbuR128>,
+) -> Result<FileReport> {
     let heard = &analysis.heard;
-    let (mut targets, calibration_rounds) =
-        learn::calibrated_targets(heard, &job.controls, job.reference.as_ref())?;
     let capped = targets.reasons.leveler == LevelerReason::CappedByLimiter;
     let goal = targets.target_lufs;
 
     let mut renders = 1;
-    let mut result = render(job, &targets, heard.frames, bar)?;
+    let fresh_meter = |album: &Option<&mut EbuR128>| -> Result<Option<EbuR128>> {
+        album
+            .as_ref()
+            .map(|_| album_meter(heard.sample_rate, heard.channels))
+            .transpose()
+    };
+    let fresh_plot = || -> Result<Option<PlotData>> {
+        job.plot
+            .as_ref()
+            .map(|_| PlotData::new(heard.sample_rate, heard.channels))
+            .transpose()
+    };
+    let mut meter = fresh_meter(&album)?;
+    let mut plot = fresh_plot()?;
+    let mut result = render(
+        job,
+        &targets,
+        heard.frames,
+        bar,
+        meter.as_mut(),
+        plot.as_mut(),
+    )?;
     while renders < MAX_RENDERS && job.controls.leveler_enabled {
         let miss = goal - result.after.integrated_lufs;
         // Never push past what the analysis allowed the limiter to take.
@@ -208,7 +356,16 @@ pub fn master(job: &Job, bar: &ProgressBar) -> Result<FileReport> {
         bar.set_length(bar.length().unwrap_or(0) + heard.frames);
         // Discard the first render (and its temporary file) before writing the next one.
         drop(result);
-        result = render(job, &targets, heard.frames, bar)?;
+        meter = fresh_meter(&album)?;
+        plot = fresh_plot()?;
+        result = render(
+            job,
+            &targets,
+            heard.frames,
+            bar,
+            meter.as_mut(),
+            plot.as_mut(),
+        )?;
         renders += 1;
     }
     let Render {
@@ -217,8 +374,14 @@ pub fn master(job: &Job, bar: &ProgressBar) -> Result<FileReport> {
         limiting,
         eq,
     } = result;
+    if let (Some(slot), Some(m)) = (album, meter) {
+        *slot = m;
+    }
     let clipped_samples = writer.clipped_samples();
     writer.finish()?;
+    if let (Some(path), Some(p)) = (&job.plot, &plot) {
+        p.draw(path, &job.input.name(), goal, &eq)?;
+    }
 
     let m = &heard.measured;
     let shortfall = goal - after.integrated_lufs;
@@ -261,6 +424,7 @@ pub fn master(job: &Job, bar: &ProgressBar) -> Result<FileReport> {
         non_finite_samples: analysis.non_finite_samples,
         wall_seconds: wall,
         realtime_factor: seconds / wall.max(1e-9),
+        analysis_cached: analysis.cached,
     })
 }
 

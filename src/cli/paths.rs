@@ -22,12 +22,19 @@ pub enum OutputSpec<'a> {
 }
 
 /// `<stem>.mastered.wav` for `input` (`song.flac` -> `song.mastered.wav`).
+#[cfg(test)]
 pub fn mastered_name(input: &Path) -> Result<String> {
+    mastered_name_as(input, "wav")
+}
+
+/// `<stem>.mastered.<extension>` for `input`.
+pub fn mastered_name_as(input: &Path, extension: &str) -> Result<String> {
     let stem = input
         .file_stem()
         .filter(|s| !s.is_empty())
         .with_context(|| format!("{}: input has no file name", input.display()))?;
-    Ok(format!("{}{MASTERED_SUFFIX}", stem.to_string_lossy()))
+    let suffix = MASTERED_SUFFIX.trim_end_matches(".wav");
+    Ok(format!("{}{suffix}.{extension}", stem.to_string_lossy()))
 }
 
 /// Plans one output path per input, in input order.
@@ -35,7 +42,17 @@ pub fn mastered_name(input: &Path) -> Result<String> {
 /// Errors: no inputs; `-o` with more than one input; `--out-dir` naming an
 /// existing non-directory; `-o` naming a directory; an output that is the
 /// same file as any input; two inputs mapping to the same output.
+#[cfg(test)]
 pub fn plan_outputs(inputs: &[PathBuf], spec: OutputSpec<'_>) -> Result<Vec<PathBuf>> {
+    plan_outputs_as(inputs, spec, "wav")
+}
+
+/// Like [`plan_outputs`], naming `--out-dir` outputs `<stem>.mastered.<extension>`.
+pub fn plan_outputs_as(
+    inputs: &[PathBuf],
+    spec: OutputSpec<'_>,
+    extension: &str,
+) -> Result<Vec<PathBuf>> {
     if inputs.is_empty() {
         bail!("no input files");
     }
@@ -62,7 +79,7 @@ pub fn plan_outputs(inputs: &[PathBuf], spec: OutputSpec<'_>) -> Result<Vec<Path
             }
             inputs
                 .iter()
-                .map(|i| Ok(dir.join(mastered_name(i)?)))
+                .map(|i| Ok(dir.join(mastered_name_as(i, extension)?)))
                 .collect::<Result<_>>()?
         }
     };

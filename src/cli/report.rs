@@ -82,6 +82,9 @@ pub struct FileReport {
     pub wall_seconds: f64,
     /// Seconds of audio mastered per second of wall time.
     pub realtime_factor: f64,
+    /// With `--cache`: whether pass 1 came from the cache (true) or ran and was stored (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis_cached: Option<bool>,
 }
 
 /// A whole run: every file, and the ones that failed.
@@ -89,6 +92,9 @@ pub struct FileReport {
 pub struct RunReport {
     pub files: Vec<FileReport>,
     pub failures: Vec<Failure>,
+    /// With `--album`: the record as a whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub album: Option<super::album::AlbumReport>,
 }
 
 #[derive(Debug, Serialize)]
