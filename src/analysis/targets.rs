@@ -26,7 +26,8 @@
 //! - **Width** is the preset's preference times the user's, never widened when the phase
 //!   correlation is below 0.3 (mono compatibility), and narrowed toward 1 when it is negative.
 //! - **Reference** mode aims at the profile's curve, loudness, side/mid ratio and crest with the
-//!   per-component amounts; **hybrid** blends the adaptive and reference results linearly. The
+//!   per-component amounts; the width and the compression only beyond what the tonal difference
+//!   alone explains ([`REF_WIDTH_TOLERANCE`], [`REF_CREST_TOLERANCE_DB`]); **hybrid** blends the adaptive and reference results linearly. The
 //!   tonal match ([`eq_matching`]) is the whole difference in every usable band, scaled by Match
 //!   Tone only (not by EQ Amount, not smoothed, not weighted): 100 % undoes a broad shelf.
 
@@ -432,6 +433,16 @@ fn adaptive_part(m: &Measured, cfg: &AnalysisConfig) -> Part {
     }
 }
 
+/// How far the side/mid amplitude ratio may differ from the reference's before reference mode
+/// changes the width, as a share. The broadband ratio moves with the tonal balance (the side
+/// sits higher in frequency than the mid, whose bass is mostly mono): a broad 6 dB bass shelf
+/// moves it by up to about 20 %, and the tonal match undoes that difference by itself.
+pub const REF_WIDTH_TOLERANCE: f32 = 0.25;
+/// How much denser than the reference (crest factor, dB) the music may be before reference
+/// mode compresses: a broad EQ alone moves the crest factor by a few dB (taking 6 dB of bass
+/// off a dense mix raises it by up to about 3.5 dB), and the tonal match undoes that itself.
+pub const REF_CREST_TOLERANCE_DB: f32 = 3.5;
+
 fn reference_part(m: &Measured, cfg: &AnalysisConfig, r: &ReferenceProfile) -> Part {
     let mut curve = r.curve_db;
     let tilt = user_tilt(cfg);
@@ -442,8 +453,9 @@ fn reference_part(m: &Measured, cfg: &AnalysisConfig, r: &ReferenceProfile) -> P
     // Match Tone alone scales the match: EQ Amount scales the adaptive curve, not a reference.
     let tone = cfg.ref_tone.clamp(0.0, 1.0);
     let eq = eq_matching(&m.band_levels_db, &curve, usable, tone, cfg.eq_max_db.abs());
-    // Compress only as far as the reference is denser: each dB of excess crest asks 0.15 of ratio.
-    let excess = m.crest_db - r.crest_db;
+    // Compress only as far as the reference is denser: each dB of excess crest beyond what the
+    // tonal difference alone explains asks 0.15 of ratio.
+    let excess = m.crest_db - r.crest_db - REF_CREST_TOLERANCE_DB;
     let amount = cfg.ref_dynamics.clamp(0.0, 1.0) * cfg.dynamics_amount.clamp(0.0, 1.0);
     let (ratio, comp_reason) = if amount <= 0.0 {
         (1.0, CompReason::Off)
@@ -457,7 +469,9 @@ fn reference_part(m: &Measured, cfg: &AnalysisConfig, r: &ReferenceProfile) -> P
     };
     let threshold = m.programme_lufs + (0.5 * r.crest_db).max(1.0);
     let ref_width = if m.side_mid_ratio > 1.0e-6 {
-        (r.side_mid_ratio / m.side_mid_ratio).sqrt().clamp(0.0, 2.0)
+        let w = (r.side_mid_ratio / m.side_mid_ratio).sqrt().clamp(0.0, 2.0);
+        // Only what lies beyond the tolerance is a width difference.
+        1.0 + (w - 1.0).signum() * ((w - 1.0).abs() - REF_WIDTH_TOLERANCE).max(0.0)
     } else {
         1.0
     };
@@ -769,6 +783,33 @@ mod tests {
         let w = family_weights(&m);
         assert!(t.comp_ratio > 1.5, "ratio {} (weights {w:?})", t.comp_ratio);
         assert_eq!(t.reasons.comp, CompReason::OverDynamic);
+    }
+
+    #[test]
+    fn reference_width_and_density_are_matched_beyond_what_the_tone_explains() {
+        let cfg = AnalysisConfig {
+            mode: MasteringMode::Reference,
+            ..AnalysisConfig::default()
+        };
+        let m = measured_with_tilt(-4.5);
+        // A shelved copy's reference: side/mid 20 % off in amplitude, crest 2 dB lower.
+        let mut r = ReferenceProfile::from_measured(&m);
+        r.side_mid_ratio = m.side_mid_ratio * 1.2 * 1.2;
+        r.crest_db = m.crest_db - 2.0;
+        let t = derive(&m, &cfg, Some(&r));
+        assert_eq!(t.width, 1.0);
+        assert_eq!(t.comp_ratio, 1.0);
+        // A reference half as wide and 8 dB denser: narrowed and compressed.
+        r.side_mid_ratio = m.side_mid_ratio * 0.25;
+        r.crest_db = m.crest_db - 8.0;
+        let t = derive(&m, &cfg, Some(&r));
+        assert!(
+            (t.width - (0.5 + REF_WIDTH_TOLERANCE)).abs() < 1e-4,
+            "{}",
+            t.width
+        );
+        assert!(t.comp_ratio > 1.5, "{}", t.comp_ratio);
+        assert_eq!(t.reasons.comp, CompReason::MatchReference);
     }
 
     #[test]
