@@ -10,9 +10,12 @@
 //! restoration bench masters (held out, so that bench judges the corridors on music they were
 //! not measured on). Of each, the middle 60 s is analysed by the analysis's own pass
 //! (`auralis::learn::listen`, as `auralis master` hears a file); per family, the corridor is the
-//! 10th to 90th percentile (or the two given) of the tracks' band shapes (density, dB, each relative to its own
-//! mean over 100 Hz-12 kHz), widened to at least `MIN_HALF_WIDTH_DB` either side of its middle,
-//! and the family's crest factor is the tracks' median.
+//! 10th to 90th percentile (or the two given) of the tracks' band shapes (density, dB, each
+//! relative to its own mean over 100 Hz-12 kHz), widened to at least `MIN_HALF_WIDTH_DB` either
+//! side of its middle, with the tracks' median shape as its centre line; the family's crest
+//! factor, loudness range and PLR are given as 10th percentile, median and 90th.
+//!
+//! `CORRIDORS_DUMP=1` also prints each track's crest, LRA, PLR and shape to stderr.
 
 mod common;
 
@@ -29,6 +32,8 @@ const EXCERPT_S: f32 = 60.0;
 struct Track {
     shape: [f32; BANDS],
     crest_db: f32,
+    lra_lu: f32,
+    plr_db: f32,
 }
 
 fn analyse(path: &Path) -> Track {
@@ -44,10 +49,24 @@ fn analyse(path: &Path) -> Track {
     .unwrap();
     let levels = heard.measured.band_levels_db;
     let mean = NORM_BANDS.map(|b| levels[b]).sum::<f32>() / NORM_BANDS.count() as f32;
-    Track {
+    let m = &heard.measured;
+    let t = Track {
         shape: std::array::from_fn(|b| levels[b] - mean),
-        crest_db: heard.measured.crest_db,
+        crest_db: m.crest_db,
+        lra_lu: m.lra_lu,
+        plr_db: m.true_peak_dbtp - m.integrated_lufs,
+    };
+    if std::env::var_os("CORRIDORS_DUMP").is_some() {
+        eprintln!(
+            "track\t{}\t{}\t{}\t{}\t{}",
+            path.display(),
+            t.crest_db,
+            t.lra_lu,
+            t.plr_db,
+            array(&t.shape)
+        );
     }
+    t
 }
 
 fn percentile(values: &mut [f32], p: f32) -> f32 {
@@ -117,17 +136,35 @@ fn main() {
             low[b] = mid - half;
             high[b] = mid + half;
         }
-        let mut crest: Vec<f32> = tracks.iter().map(|t| t.crest_db).collect();
-        let crest = percentile(&mut crest, 0.5);
+        let mut centre = [0.0f32; BANDS];
+        for (b, c) in centre.iter_mut().enumerate() {
+            let mut v: Vec<f32> = tracks.iter().map(|t| t.shape[b]).collect();
+            *c = percentile(&mut v, 0.5);
+        }
+        let spread = |f: &dyn Fn(&Track) -> f32| {
+            let mut v: Vec<f32> = tracks.iter().map(f).collect();
+            format!(
+                "Spread {{ low: {:.1}, median: {:.1}, high: {:.1} }}",
+                percentile(&mut v, 0.1),
+                percentile(&mut v, 0.5),
+                percentile(&mut v, 0.9)
+            )
+        };
+        let (crest, lra, plr) = (
+            spread(&|t| t.crest_db),
+            spread(&|t| t.lra_lu),
+            spread(&|t| t.plr_db),
+        );
         eprintln!(
-            "{name}: {} tracks, median crest {crest:.1} dB",
+            "{name}: {} tracks, crest {crest}, LRA {lra}, PLR {plr}",
             tracks.len()
         );
         families.push(format!(
-            "    // {package}: {} tracks.\n    Family {{\n        name: \"{name}\",\n        corridor: Corridor {{\n            low_db: {},\n            high_db: {},\n        }},\n        crest_db: {crest:.1},\n    }},\n",
+            "    // {package}: {} tracks.\n    Family {{\n        name: \"{name}\",\n        corridor: Corridor {{\n            low_db: {},\n            high_db: {},\n            centre_db: {},\n        }},\n        crest_db: {crest},\n        lra_lu: {lra},\n        plr_db: {plr},\n    }},\n",
             tracks.len(),
             array(&low),
-            array(&high)
+            array(&high),
+            array(&centre)
         ));
     }
     out += "/// The style families, densest first (see `benches/corridors.rs` for how they are measured).\n";

@@ -75,7 +75,8 @@ pub struct Controls {
     pub input_gain_db: f32,
 
     pub eq_enabled: bool,
-    /// Scales the adaptive EQ gains, 0..1.
+    /// Adaptive EQ: the gentle pull toward the corridor's centre line, 0..1; what lies outside
+    /// the corridor is corrected in full above 0, and 0 is off (see `analysis::corridor`).
     pub eq_amount: f32,
     /// Spectral tilt in dB at 20 kHz relative to the 632 Hz pivot (mirrored at 20 Hz).
     pub tilt_db: f32,

@@ -20,11 +20,12 @@ use super::config::{AnalysisConfig, AnalysisMode};
 use super::dynamics::Dynamics;
 use super::fingerprint::Fingerprint;
 use super::loudness::{LoudnessMeter, ABSOLUTE_GATE_LUFS};
+use super::measured::Measured;
 use super::reference::ReferenceProfile;
 use super::rhythm::Rhythm;
 use super::spectrum::{density_db, tilt_db_per_oct, Spectrum, RANGES};
 use super::stereo_image::StereoImage;
-use super::targets::{derive, Measured, Motion, RateLimits, Targets, MIN_GATED_SECONDS};
+use super::targets::{derive, Motion, RateLimits, Targets, MIN_GATED_SECONDS};
 use super::{one_pole, power_to_db};
 use crate::dsp::lanes;
 use crate::dsp::MAX_CHANNELS;
@@ -101,6 +102,17 @@ pub struct Analyzer {
     /// What an earlier pass learned (a previous activation at another rate, a reloaded
     /// project): held by Hold until this pass has learned something of its own.
     prior: Option<Targets>,
+}
+
+/// Lives here, not in `reference`: the profile is a value made from [`Measured`], and only this
+/// offline helper needs the analyser (keeps `reference` below `analyzer` and `targets`).
+impl ReferenceProfile {
+    /// Analyses a whole track offline (planar channels). Allocates (builds an [`Analyzer`]).
+    pub fn analyse(sample_rate: f32, channels: &[&[f32]]) -> Self {
+        let mut a = Analyzer::new(sample_rate, channels.len());
+        a.push(channels);
+        Self::from_measured(&a.measured())
+    }
 }
 
 impl Analyzer {
@@ -288,9 +300,13 @@ impl Analyzer {
         let programme = self.programme_lufs();
         // Silence shows within the 400 ms momentary window, quiet passages on the short-term.
         let silent = momentary < ABSOLUTE_GATE_LUFS || short_term < ABSOLUTE_GATE_LUFS;
-        let active = !silent
-            && short_term > QUIET_GATE_LUFS
-            && (self.programme_n == 0 || short_term > programme - RELATIVE_QUIET_LU);
+        // What the long-term measures (spectrum, crest) hear: everything but silence and what
+        // lies far under the programme. Relative only, so a mix turned down is measured as it
+        // was: an absolute gate would drop a quiet orchestral passage from a copy 6 dB lower.
+        let heard =
+            !silent && (self.programme_n == 0 || short_term > programme - RELATIVE_QUIET_LU);
+        // The targets also freeze under the absolute quiet gate.
+        let active = heard && short_term > QUIET_GATE_LUFS;
 
         // Spectrum of the mid signal (L+R)/2 over the last fft_size samples.
         self.mono.copy_within(hop.., 0);
@@ -300,14 +316,14 @@ impl Analyzer {
         }
         let peak = lanes::max_abs(left).max(lanes::max_abs(right));
         let ms = (lanes::dot(left, left) + lanes::dot(right, right)) / (2 * hop) as f32;
-        self.spectrum.process(&self.mono, active);
-        self.stereo.process(left, right, active);
+        self.spectrum.process(&self.mono, heard);
+        self.stereo.process(left, right, heard);
         let onset = self.rhythm.push(self.spectrum.frame.flux);
         // The 3 s short-term window is full only 3 s after the start (or a reset).
         self.hops_seen = self.hops_seen.saturating_add(1);
         let window_full = self.hops_seen as f32 >= 3.0 * self.frame_rate;
         let st = window_full.then_some(short_term);
-        self.dynamics.process(peak, ms, st, active, onset);
+        self.dynamics.process(peak, ms, st, heard, onset);
 
         if active {
             self.gated_hops += 1;
@@ -567,7 +583,7 @@ mod tests {
         let w = white(3, 48_000 * 20, 0.3);
         let w2 = white(4, 48_000 * 20, 0.3);
         let t = run(&w, &w2, 4096, AnalysisConfig::default()).targets();
-        assert_eq!(t.reasons.eq, EqReason::TowardPreset);
+        assert_eq!(t.reasons.eq, EqReason::BackIntoCorridor);
         for b in 18..23 {
             assert!(
                 t.eq_gains_db[b] < -1.0,

@@ -72,7 +72,9 @@ pub struct AnalysisConfig {
     pub ceiling_dbtp: f32,
     /// Most gain reduction the limiter may be asked to do, dB (positive).
     pub max_limiter_gr_db: f32,
-    /// How much of the computed EQ is applied, 0..1.
+    /// Adaptive EQ: how far the music is pulled toward its corridor's centre line inside the
+    /// corridor, 0..1 (what lies outside is corrected in full whenever this is above 0; 0 turns
+    /// the adaptive EQ off; see [`super::corridor`]).
     pub eq_amount: f32,
     /// Largest EQ gain magnitude, dB (positive; 6 by default).
     pub eq_max_db: f32,

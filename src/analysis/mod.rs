@@ -18,6 +18,7 @@ pub mod fingerprint;
 pub mod gating;
 pub mod listener;
 pub mod loudness;
+pub mod measured;
 pub mod presets;
 pub mod reference;
 pub mod rhythm;
@@ -33,8 +34,9 @@ pub use analyzer::Analyzer;
 pub use config::{AnalysisConfig, AnalysisMode, MasteringMode, Preset};
 pub use fingerprint::Fingerprint;
 pub use listener::Listener;
+pub use measured::Measured;
 pub use reference::ReferenceProfile;
-pub use targets::{Measured, Origin, Targets};
+pub use targets::{Origin, Targets};
 pub use thread::{AnalysisThread, Feeder, TargetsReader};
 
 /// One-pole smoothing coefficient for a time constant `tau_s` when updated every `dt_s` seconds:

@@ -7,8 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::analyzer::Analyzer;
-use super::targets::Measured;
+use super::measured::Measured;
 use crate::dsp::bark::BANDS;
 
 /// A reference track (or blend of tracks) to match.
@@ -59,13 +58,6 @@ impl ReferenceProfile {
         }
     }
 
-    /// Analyses a whole track offline (planar channels). Allocates (builds an [`Analyzer`]).
-    pub fn analyse(sample_rate: f32, channels: &[&[f32]]) -> Self {
-        let mut a = Analyzer::new(sample_rate, channels.len());
-        a.push(channels);
-        Self::from_measured(&a.measured())
-    }
-
     /// Weighted blend of profiles (weights >= 0; `None` if the weights sum to zero).
     pub fn blend(items: &[(ReferenceProfile, f32)]) -> Option<Self> {
         let total: f32 = items.iter().map(|(_, w)| w.max(0.0)).sum();
@@ -109,6 +101,7 @@ mod tests {
     use super::*;
     use crate::analysis::config::{AnalysisConfig, MasteringMode};
     use crate::analysis::test_signals::*;
+    use crate::analysis::Analyzer;
 
     #[test]
     fn blend_weights_and_json() {

@@ -6,16 +6,19 @@
 //!
 //! Rules:
 //! - **EQ** (adaptive) keeps the music inside its tonal corridor ([`super::corridor`]): the range
-//!   real productions of its style family span per band, the families blended from the music's
-//!   dynamics, moved by the preset's bias and the user's tilt. Only what lies outside is
-//!   corrected, by broad moves within a budget, never boosting a band the source does not have;
-//!   times EQ amount and the preset's EQ scale, clamped to ±`eq_max_db`.
-//! - **Compression** follows the measured dynamics: the "dynamicness" `d` mixes crest factor
-//!   (9 dB -> 0, 18 dB -> 1) and loudness range (4 LU -> 0, 14 LU -> 1); the ratio is
-//!   `1 + (max_ratio - 1)(0.15 + 0.85 d)` scaled by the amounts, so dense low-crest material gets
-//!   little and very dynamic material more. The threshold sits above the programme loudness by a
-//!   share of the crest factor, `L + max(1, crest (0.6 - 0.3 d))` dB, on the compressor's input.
-//! - **Leveler**: `target - programme loudness - ΔL_eq`, where `ΔL_eq` estimates the loudness change
+//!   real productions of its style family span per band, the families weighed from the music's
+//!   dynamics, moved by the preset's bias and the user's tilt. What lies clearly outside is
+//!   brought back to the corridor's centre line in full, by broad moves within a budget, never
+//!   boosting a band the source does not have; EQ Amount (times the preset's EQ scale) scales
+//!   only the gentle pull inside the corridor; clamped to ±`eq_max_db`.
+//! - **Compression** by the same families ([`super::corridor::over_dynamic`]): music whose crest
+//!   factor, loudness range and PLR lie inside its family's range is healthy and gets ratio 1;
+//!   beyond, `d` (0..1) grows with the largest excess over the family's 90th percentile and the
+//!   ratio is `1 + (max_ratio - 1) d` scaled by the amounts. The threshold sits above the
+//!   programme loudness by a share of the crest factor, `L + max(1, crest (0.6 - 0.3 d))` dB, on
+//!   the compressor's input.
+//! - **Leveler** first, the least processing that reaches the loudness target:
+//!   `target - programme loudness - ΔL_eq`, where `ΔL_eq` estimates the loudness change
 //!   of the EQ from the band powers. The limiter would then reduce `peak + gain - ceiling` dB; the
 //!   gain stops where that reaches `max_limiter_gr_db`, and the rest is the reported shortfall.
 //!   The peak used is the analyser's robust true-peak envelope (conservative: the compressor's
@@ -23,76 +26,19 @@
 //! - **Width** is the preset's preference times the user's, never widened when the phase
 //!   correlation is below 0.3 (mono compatibility), and narrowed toward 1 when it is negative.
 //! - **Reference** mode aims at the profile's curve, loudness, side/mid ratio and crest with the
-//!   per-component amounts; **hybrid** blends the adaptive and reference results linearly. The
+//!   per-component amounts; the width and the compression only beyond what the tonal difference
+//!   alone explains ([`REF_WIDTH_TOLERANCE`], [`REF_CREST_TOLERANCE_DB`]); **hybrid** blends the adaptive and reference results linearly. The
 //!   tonal match ([`eq_matching`]) is the whole difference in every usable band, scaled by Match
 //!   Tone only (not by EQ Amount, not smoothed, not weighted): 100 % undoes a broad shelf.
 
 use serde::{Deserialize, Serialize};
 
 use super::config::{AnalysisConfig, MasteringMode, Preset};
-use super::corridor::{corridor_eq, corridor_for, place, Corridor};
+use super::corridor::{blend_families, corridor_eq, family_weights, over_dynamic, place, Corridor};
+pub use super::measured::Measured;
 use super::presets::PresetSpec;
 use super::reference::ReferenceProfile;
 use crate::dsp::bark::{self, BANDS};
-
-/// What was measured, in fixed-size form.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Measured {
-    /// Gated integrated loudness since the start (or reset), LUFS.
-    pub integrated_lufs: f32,
-    /// Programme loudness the rules use: integrated in Learn/Hold, a leaky gated average of
-    /// short-term loudness (about 30 s) in Continuous, LUFS.
-    pub programme_lufs: f32,
-    /// Short-term loudness (3 s), LUFS.
-    pub short_term_lufs: f32,
-    /// Momentary loudness (400 ms), LUFS.
-    pub momentary_lufs: f32,
-    /// Loudness range, LU.
-    pub lra_lu: f32,
-    /// Maximum true peak, dBTP.
-    pub true_peak_dbtp: f32,
-    /// Robust recent true-peak envelope used for headroom, dBTP.
-    pub peak_envelope_dbtp: f32,
-    /// Mean crest factor, dB.
-    pub crest_db: f32,
-    /// Phase correlation, -1..1.
-    pub correlation: f32,
-    /// Side/mid energy ratio (0 = mono).
-    pub side_mid_ratio: f32,
-    /// Slow band density levels, dB (see `spectrum::density_db`).
-    pub band_levels_db: [f32; BANDS],
-    /// Slow band power, mean-square per band (for loudness estimates).
-    pub band_power: [f32; BANDS],
-    /// Spectral tilt, dB/octave.
-    pub tilt_db_per_oct: f32,
-    /// Seconds of gated (active) signal analysed.
-    pub gated_seconds: f32,
-    /// Number of bands usable at this sample rate.
-    pub usable_bands: u8,
-}
-
-impl Measured {
-    /// Nothing measured yet.
-    pub const fn empty() -> Self {
-        Self {
-            integrated_lufs: -200.0,
-            programme_lufs: -200.0,
-            short_term_lufs: -200.0,
-            momentary_lufs: -200.0,
-            lra_lu: 0.0,
-            true_peak_dbtp: -200.0,
-            peak_envelope_dbtp: -200.0,
-            crest_db: 0.0,
-            correlation: 1.0,
-            side_mid_ratio: 0.0,
-            band_levels_db: [-200.0; BANDS],
-            band_power: [0.0; BANDS],
-            tilt_db_per_oct: 0.0,
-            gated_seconds: 0.0,
-            usable_bands: BANDS as u8,
-        }
-    }
-}
 
 /// Why the EQ is what it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,8 +47,14 @@ pub enum EqReason {
     NotEnoughData,
     /// EQ amount is zero.
     Off,
-    /// Moving toward the preset's tonal curve.
+    /// Moving toward the preset's tonal curve (states saved before the corridors).
     TowardPreset,
+    /// Adaptive: the music lies inside its corridor; only the gentle pull toward the centre
+    /// line (EQ Amount) moves it.
+    InsideCorridor,
+    /// Adaptive: some bands lie outside the corridor; they are brought back toward its centre
+    /// line.
+    BackIntoCorridor,
     /// Moving toward the reference's tonal curve.
     TowardReference,
     /// Blend of both.
@@ -118,12 +70,16 @@ pub enum CompReason {
     NotEnoughData,
     /// Dynamics amount is zero.
     Off,
-    /// Dense, low-crest material: a light touch.
+    /// Dense, low-crest material: a light touch (states saved before the family rule).
     DenseMaterial,
-    /// Moderately dynamic material.
+    /// Moderately dynamic material (states saved before the family rule).
     ModerateDynamics,
-    /// Very dynamic material: the preset's full ratio.
+    /// Very dynamic material: the preset's full ratio (states saved before the family rule).
     WideDynamics,
+    /// Crest factor, loudness range and PLR lie inside the family's range: ratio 1.
+    HealthyDynamics,
+    /// More dynamic than the family's range: compressed in proportion to the excess.
+    OverDynamic,
     /// Crest matched toward the reference.
     MatchReference,
     /// The reference is as dynamic as this material or more: ratio 1.
@@ -184,6 +140,88 @@ pub struct Reasons {
     pub width: WidthReason,
     /// Motion of the whole set.
     pub motion: Motion,
+}
+
+impl EqReason {
+    /// Why, in a few words (for the report and the editor).
+    pub fn why(self) -> &'static str {
+        match self {
+            EqReason::NotEnoughData => "waiting for enough music",
+            EqReason::Off => "off",
+            EqReason::TowardPreset => "toward the preset's curve",
+            EqReason::InsideCorridor => {
+                "inside its style's tonal corridor: left nearly alone (a gentle pull toward \
+                 the centre line, by EQ Amount)"
+            }
+            EqReason::BackIntoCorridor => {
+                "outside its style's tonal corridor: the bands outside are brought back toward \
+                 its centre line"
+            }
+            EqReason::TowardReference => "toward the reference",
+            EqReason::TowardHybrid => "toward a preset/reference blend",
+            EqReason::NoReferenceUsedPreset => "no reference loaded: toward the preset",
+        }
+    }
+}
+
+impl CompReason {
+    /// Why, in a few words (for the report and the editor).
+    pub fn why(self) -> &'static str {
+        match self {
+            CompReason::NotEnoughData => "waiting for enough music",
+            CompReason::Off => "off",
+            CompReason::DenseMaterial => "dense material: light",
+            CompReason::ModerateDynamics => "moderate dynamics",
+            CompReason::WideDynamics => "wide dynamics: firmer",
+            CompReason::HealthyDynamics => {
+                "crest, loudness range and PLR healthy for its style: not compressed"
+            }
+            CompReason::OverDynamic => {
+                "more dynamic than its style's range: compressed in proportion to the excess"
+            }
+            CompReason::MatchReference => "matching the reference's density",
+            CompReason::ReferenceMoreDynamic => "reference is more dynamic: none",
+        }
+    }
+}
+
+impl LevelerReason {
+    /// Why, in a few words (for the report and the editor).
+    pub fn why(self) -> &'static str {
+        match self {
+            LevelerReason::NotEnoughData => "waiting for enough music",
+            LevelerReason::TowardTarget => {
+                "gain to the loudness target; the limiter stays within Max Limiting"
+            }
+            LevelerReason::CappedByLimiter => {
+                "held back: more gain would limit deeper than Max Limiting allows"
+            }
+            LevelerReason::Off => "off",
+        }
+    }
+}
+
+impl WidthReason {
+    /// Why, in a few words (for the report and the editor).
+    pub fn why(self) -> &'static str {
+        match self {
+            WidthReason::Preference => "as set",
+            WidthReason::MonoSafety => "narrowed for mono safety",
+            WidthReason::MatchReference => "matching the reference",
+        }
+    }
+}
+
+impl Reasons {
+    /// Each stage's name and why it does what it does, in chain order.
+    pub fn why(&self) -> [(&'static str, &'static str); 4] {
+        [
+            ("EQ", self.eq.why()),
+            ("compressor", self.comp.why()),
+            ("leveler", self.leveler.why()),
+            ("width", self.width.why()),
+        ]
+    }
 }
 
 /// Everything the engine needs, fixed-size and `Copy`.
@@ -330,20 +368,21 @@ fn user_tilt(cfg: &AnalysisConfig) -> [f32; BANDS] {
 }
 
 /// The corridor adaptive mode keeps the music in: the style families' corridors blended from
-/// the music's dynamics ([`corridor_for`]), moved by the preset's bias (its tonal curve less the
+/// the music's dynamics ([`family_weights`]), moved by the preset's bias (its tonal curve less the
 /// Adaptive preset's) and the user's tilt.
 pub fn adaptive_corridor(m: &Measured, cfg: &AnalysisConfig) -> Corridor {
     let curve = PresetSpec::of(cfg.preset).tonal_curve();
     let neutral = PresetSpec::of(Preset::Adaptive).tonal_curve();
     let tilt = user_tilt(cfg);
     let bias: [f32; BANDS] = std::array::from_fn(|b| curve[b] - neutral[b] + tilt[b]);
-    corridor_for(m).shifted(&bias)
+    blend_families(&family_weights(m)).shifted(&bias)
 }
 
 fn adaptive_part(m: &Measured, cfg: &AnalysisConfig) -> Part {
     let spec = PresetSpec::of(cfg.preset);
     let eq_amount = cfg.eq_amount.clamp(0.0, 1.0) * spec.eq_scale;
     let usable = m.usable_bands as usize;
+    let weights = family_weights(m);
     let corridor = adaptive_corridor(m, cfg);
     let placement = place(&m.band_levels_db, &corridor, usable);
     let eq = corridor_eq(
@@ -353,19 +392,16 @@ fn adaptive_part(m: &Measured, cfg: &AnalysisConfig) -> Part {
         eq_amount,
         cfg.eq_max_db.abs(),
     );
-    let d_crest = ((m.crest_db - 9.0) / 9.0).clamp(0.0, 1.0);
-    let d_lra = ((m.lra_lu - 4.0) / 10.0).clamp(0.0, 1.0);
-    let d = 0.7 * d_crest + 0.3 * d_lra;
+    // Dynamics by the same families: compress only what lies over the family's range.
+    let d = over_dynamic(m, &weights);
     let amount = cfg.dynamics_amount.clamp(0.0, 1.0) * spec.comp_scale;
-    let ratio = 1.0 + (spec.max_ratio - 1.0) * (0.15 + 0.85 * d) * amount;
+    let ratio = 1.0 + (spec.max_ratio - 1.0) * d * amount;
     let comp_reason = if amount <= 0.0 {
         CompReason::Off
-    } else if d < 0.25 {
-        CompReason::DenseMaterial
-    } else if d < 0.75 {
-        CompReason::ModerateDynamics
+    } else if d <= 0.0 {
+        CompReason::HealthyDynamics
     } else {
-        CompReason::WideDynamics
+        CompReason::OverDynamic
     };
     let threshold = m.programme_lufs + (m.crest_db * (0.6 - 0.3 * d)).max(1.0);
     let mut width = spec.width * cfg.width_preference.max(0.0);
@@ -382,8 +418,10 @@ fn adaptive_part(m: &Measured, cfg: &AnalysisConfig) -> Part {
         eq,
         eq_reason: if eq_amount <= 0.0 {
             EqReason::Off
+        } else if placement.excess_db.iter().all(|e| *e == 0.0) {
+            EqReason::InsideCorridor
         } else {
-            EqReason::TowardPreset
+            EqReason::BackIntoCorridor
         },
         threshold,
         ratio,
@@ -395,6 +433,16 @@ fn adaptive_part(m: &Measured, cfg: &AnalysisConfig) -> Part {
     }
 }
 
+/// How far the side/mid amplitude ratio may differ from the reference's before reference mode
+/// changes the width, as a share. The broadband ratio moves with the tonal balance (the side
+/// sits higher in frequency than the mid, whose bass is mostly mono): a broad 6 dB bass shelf
+/// moves it by up to about 20 %, and the tonal match undoes that difference by itself.
+pub const REF_WIDTH_TOLERANCE: f32 = 0.25;
+/// How much denser than the reference (crest factor, dB) the music may be before reference
+/// mode compresses: a broad EQ alone moves the crest factor by a few dB (taking 6 dB of bass
+/// off a dense mix raises it by up to about 3.5 dB), and the tonal match undoes that itself.
+pub const REF_CREST_TOLERANCE_DB: f32 = 3.5;
+
 fn reference_part(m: &Measured, cfg: &AnalysisConfig, r: &ReferenceProfile) -> Part {
     let mut curve = r.curve_db;
     let tilt = user_tilt(cfg);
@@ -405,8 +453,9 @@ fn reference_part(m: &Measured, cfg: &AnalysisConfig, r: &ReferenceProfile) -> P
     // Match Tone alone scales the match: EQ Amount scales the adaptive curve, not a reference.
     let tone = cfg.ref_tone.clamp(0.0, 1.0);
     let eq = eq_matching(&m.band_levels_db, &curve, usable, tone, cfg.eq_max_db.abs());
-    // Compress only as far as the reference is denser: each dB of excess crest asks 0.15 of ratio.
-    let excess = m.crest_db - r.crest_db;
+    // Compress only as far as the reference is denser: each dB of excess crest beyond what the
+    // tonal difference alone explains asks 0.15 of ratio.
+    let excess = m.crest_db - r.crest_db - REF_CREST_TOLERANCE_DB;
     let amount = cfg.ref_dynamics.clamp(0.0, 1.0) * cfg.dynamics_amount.clamp(0.0, 1.0);
     let (ratio, comp_reason) = if amount <= 0.0 {
         (1.0, CompReason::Off)
@@ -420,7 +469,9 @@ fn reference_part(m: &Measured, cfg: &AnalysisConfig, r: &ReferenceProfile) -> P
     };
     let threshold = m.programme_lufs + (0.5 * r.crest_db).max(1.0);
     let ref_width = if m.side_mid_ratio > 1.0e-6 {
-        (r.side_mid_ratio / m.side_mid_ratio).sqrt().clamp(0.0, 2.0)
+        let w = (r.side_mid_ratio / m.side_mid_ratio).sqrt().clamp(0.0, 2.0);
+        // Only what lies beyond the tolerance is a width difference.
+        1.0 + (w - 1.0).signum() * ((w - 1.0).abs() - REF_WIDTH_TOLERANCE).max(0.0)
     } else {
         1.0
     };
@@ -640,11 +691,11 @@ mod tests {
     }
 
     #[test]
-    fn corridor_middle_gives_flat_eq_whatever_the_level() {
+    fn corridor_centre_line_gives_flat_eq_whatever_the_level() {
         let cfg = AnalysisConfig::default();
         let mut m = Measured::empty();
         m.crest_db = 12.0;
-        let curve = adaptive_corridor(&m, &cfg).middle();
+        let curve = adaptive_corridor(&m, &cfg).centre_db;
         m.band_levels_db = std::array::from_fn(|b| curve[b] - 37.0);
         m.gated_seconds = 20.0;
         let t = derive(&m, &cfg, None);
@@ -681,9 +732,11 @@ mod tests {
         let mut dense = measured_with_tilt(-4.5);
         dense.crest_db = 6.0;
         dense.lra_lu = 2.0;
+        dense.true_peak_dbtp = dense.integrated_lufs + 7.0;
         let mut wide = dense;
         wide.crest_db = 20.0;
         wide.lra_lu = 15.0;
+        wide.true_peak_dbtp = wide.integrated_lufs + 21.0;
         let d = derive(&dense, &cfg, None);
         let w = derive(&wide, &cfg, None);
         assert!(
@@ -692,8 +745,8 @@ mod tests {
             d.comp_ratio,
             w.comp_ratio
         );
-        assert_eq!(d.reasons.comp, CompReason::DenseMaterial);
-        assert_eq!(w.reasons.comp, CompReason::WideDynamics);
+        assert_eq!(d.reasons.comp, CompReason::HealthyDynamics);
+        assert_eq!(w.reasons.comp, CompReason::OverDynamic);
         let off = derive(
             &wide,
             &AnalysisConfig {
@@ -703,6 +756,60 @@ mod tests {
             None,
         );
         assert_eq!(off.comp_ratio, 1.0);
+    }
+
+    #[test]
+    fn healthy_dynamics_for_the_family_are_not_compressed_and_over_dynamic_material_is() {
+        use crate::analysis::corridor::{family_weights, FAMILIES};
+        let cfg = AnalysisConfig::default();
+        for f in &FAMILIES {
+            let mut m = measured_with_tilt(-4.5);
+            m.crest_db = f.crest_db.median;
+            m.lra_lu = f.lra_lu.median;
+            m.true_peak_dbtp = m.integrated_lufs + f.plr_db.median;
+            let t = derive(&m, &cfg, None);
+            assert_eq!(t.comp_ratio, 1.0, "{}", f.name);
+            assert_eq!(t.reasons.comp, CompReason::HealthyDynamics, "{}", f.name);
+        }
+        // The dense family's material with crest and PLR 3 dB over every family's range.
+        let dense = &FAMILIES[0];
+        let crest_high = FAMILIES.iter().map(|f| f.crest_db.high).fold(0.0, f32::max);
+        let plr_high = FAMILIES.iter().map(|f| f.plr_db.high).fold(0.0, f32::max);
+        let mut m = measured_with_tilt(-4.5);
+        m.lra_lu = dense.lra_lu.median;
+        m.crest_db = crest_high + 3.0;
+        m.true_peak_dbtp = m.integrated_lufs + plr_high + 3.0;
+        let t = derive(&m, &cfg, None);
+        let w = family_weights(&m);
+        assert!(t.comp_ratio > 1.5, "ratio {} (weights {w:?})", t.comp_ratio);
+        assert_eq!(t.reasons.comp, CompReason::OverDynamic);
+    }
+
+    #[test]
+    fn reference_width_and_density_are_matched_beyond_what_the_tone_explains() {
+        let cfg = AnalysisConfig {
+            mode: MasteringMode::Reference,
+            ..AnalysisConfig::default()
+        };
+        let m = measured_with_tilt(-4.5);
+        // A shelved copy's reference: side/mid 20 % off in amplitude, crest 2 dB lower.
+        let mut r = ReferenceProfile::from_measured(&m);
+        r.side_mid_ratio = m.side_mid_ratio * 1.2 * 1.2;
+        r.crest_db = m.crest_db - 2.0;
+        let t = derive(&m, &cfg, Some(&r));
+        assert_eq!(t.width, 1.0);
+        assert_eq!(t.comp_ratio, 1.0);
+        // A reference half as wide and 8 dB denser: narrowed and compressed.
+        r.side_mid_ratio = m.side_mid_ratio * 0.25;
+        r.crest_db = m.crest_db - 8.0;
+        let t = derive(&m, &cfg, Some(&r));
+        assert!(
+            (t.width - (0.5 + REF_WIDTH_TOLERANCE)).abs() < 1e-4,
+            "{}",
+            t.width
+        );
+        assert!(t.comp_ratio > 1.5, "{}", t.comp_ratio);
+        assert_eq!(t.reasons.comp, CompReason::MatchReference);
     }
 
     #[test]

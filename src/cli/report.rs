@@ -152,6 +152,9 @@ impl FileReport {
                 self.ceiling_dbtp
             ));
         }
+        for (stage, why) in self.targets.reasons.why() {
+            s.push_str(&format!("\n  {stage}: {why}"));
+        }
         s
     }
 

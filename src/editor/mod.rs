@@ -170,7 +170,8 @@ impl Gui {
                         egui::Rect::from_min_max(rect.min, egui::pos2(rect.right(), split - 3.0));
                     let bottom =
                         egui::Rect::from_min_max(egui::pos2(rect.left(), split + 3.0), rect.max);
-                    spectrum::draw(ui, top, &self.input, &self.output, &frame.targets);
+                    let config = params.controls().analysis_config();
+                    spectrum::draw(ui, top, &self.input, &self.output, &frame.targets, &config);
                     eq_curve::draw(ui, bottom, &frame);
                     ui.allocate_rect(rect, egui::Sense::hover());
                 });

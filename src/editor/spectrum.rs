@@ -1,5 +1,7 @@
 //! The spectrum view: input and output spectra on a log-frequency axis over the 25 Bark bands,
-//! with the analysis's target per band.
+//! with the analysis's target per band, and behind them the tonal corridor adaptive mode keeps
+//! the music in (shaded, with its centre line), aligned to the input where it fits best: where
+//! the input's steps leave the shade, the adaptive EQ corrects.
 //!
 //! The audio thread only copies samples into a ring while the editor is open; the FFTs run here,
 //! on the editor's thread, at most once per editor frame.
@@ -11,7 +13,9 @@ use realfft::{RealFftPlanner, RealToComplex};
 
 use super::axes::{self, Axes};
 use super::theme;
-use crate::analysis::Targets;
+use crate::analysis::corridor::place;
+use crate::analysis::targets::adaptive_corridor;
+use crate::analysis::{AnalysisConfig, Targets};
 use crate::dsp::bark::{self, BANDS};
 
 /// FFT length: 11.7 Hz bins at 48 kHz.
@@ -162,15 +166,26 @@ fn to_db(power: f32) -> f32 {
     (10.0 * power.max(1.0e-12).log10()).max(FLOOR_DB)
 }
 
-/// Draws input, output and target over the Bark bands into `rect`.
-pub fn draw(ui: &Ui, rect: Rect, input: &Spectrum, output: &Spectrum, targets: &Targets) {
+/// Draws input, output and target over the Bark bands into `rect`, over the corridor `config`
+/// gives the measured music.
+pub fn draw(
+    ui: &Ui,
+    rect: Rect,
+    input: &Spectrum,
+    output: &Spectrum,
+    targets: &Targets,
+    config: &AnalysisConfig,
+) {
     let axes = Axes::new(rect, -96.0, 0.0);
     let painter = ui.painter_at(rect);
     axes.draw_grid(&painter, 12.0, " dB");
+    let usable = targets.measured.usable_bands as usize;
+    if targets.measured.gated_seconds > 0.0 {
+        draw_corridor(&painter, &axes, input, targets, config, usable);
+    }
 
     // The 25 Bark bands, shaded alternately, with the input's level per band as a step and the
     // analysis's target (the input's band level moved by the EQ gain it asks for) as a tick.
-    let usable = targets.measured.usable_bands as usize;
     for b in 0..BANDS {
         let (x0, x1) = (axes.x(bark::EDGES[b]), axes.x(bark::EDGES[b + 1]));
         if b % 2 == 0 {
@@ -223,8 +238,50 @@ pub fn draw(ui: &Ui, rect: Rect, input: &Spectrum, output: &Spectrum, targets: &
             ("Input", theme::INPUT),
             ("Output", theme::OUTPUT),
             ("Target per Bark band", theme::TARGET),
+            ("Corridor", theme::CORRIDOR_CENTRE),
         ],
     );
+}
+
+/// The corridor per band (fixed arrays, no allocation): moved onto the input's levels by the
+/// offset that fits them best, as the analysis places the music ([`place`]).
+fn draw_corridor(
+    painter: &egui::Painter,
+    axes: &Axes,
+    input: &Spectrum,
+    targets: &Targets,
+    config: &AnalysisConfig,
+    usable: usize,
+) {
+    let corridor = adaptive_corridor(&targets.measured, config);
+    let n = if usable == 0 {
+        BANDS
+    } else {
+        usable.min(BANDS)
+    };
+    if input.bands_db[..n].iter().any(|l| *l <= FLOOR_DB) {
+        return;
+    }
+    let placed = place(&input.bands_db, &corridor, n);
+    // The same offset in every band: shape = level + offset.
+    let offset = placed.shape_db[n / 2] - input.bands_db[n / 2];
+    for b in 0..n {
+        let (x0, x1) = (axes.x(bark::EDGES[b]), axes.x(bark::EDGES[b + 1]));
+        let (hi, lo) = (
+            axes.y(corridor.high_db[b] - offset),
+            axes.y(corridor.low_db[b] - offset),
+        );
+        painter.rect_filled(
+            Rect::from_x_y_ranges(x0..=x1, hi..=lo),
+            0.0,
+            theme::CORRIDOR,
+        );
+        let yc = axes.y(corridor.centre_db[b] - offset);
+        painter.line_segment(
+            [Pos2::new(x0, yc), Pos2::new(x1, yc)],
+            Stroke::new(1.0, theme::CORRIDOR_CENTRE),
+        );
+    }
 }
 
 /// Coloured names along the top of a plot.

@@ -49,43 +49,19 @@ fn held_from(t: &Targets) -> String {
 }
 
 fn eq_reason(r: EqReason) -> &'static str {
-    match r {
-        EqReason::NotEnoughData => "waiting for enough music",
-        EqReason::Off => "off",
-        EqReason::TowardPreset => "toward the preset's curve",
-        EqReason::TowardReference => "toward the reference",
-        EqReason::TowardHybrid => "toward a preset/reference blend",
-        EqReason::NoReferenceUsedPreset => "no reference loaded: toward the preset",
-    }
+    r.why()
 }
 
 fn comp_reason(r: CompReason) -> &'static str {
-    match r {
-        CompReason::NotEnoughData => "waiting for enough music",
-        CompReason::Off => "off",
-        CompReason::DenseMaterial => "dense material: light",
-        CompReason::ModerateDynamics => "moderate dynamics",
-        CompReason::WideDynamics => "wide dynamics: firmer",
-        CompReason::MatchReference => "matching the reference's density",
-        CompReason::ReferenceMoreDynamic => "reference is more dynamic: none",
-    }
+    r.why()
 }
 
 fn leveler_reason(r: LevelerReason) -> &'static str {
-    match r {
-        LevelerReason::NotEnoughData => "waiting for enough music",
-        LevelerReason::TowardTarget => "toward the target",
-        LevelerReason::CappedByLimiter => "held back by Max Limiting",
-        LevelerReason::Off => "off",
-    }
+    r.why()
 }
 
 fn width_reason(r: WidthReason) -> &'static str {
-    match r {
-        WidthReason::Preference => "as set",
-        WidthReason::MonoSafety => "narrowed for mono safety",
-        WidthReason::MatchReference => "matching the reference",
-    }
+    r.why()
 }
 
 /// The status line and the reasons.

@@ -14,6 +14,10 @@ pub const INPUT: Color32 = Color32::from_rgb(130, 140, 160);
 pub const OUTPUT: Color32 = Color32::from_rgb(90, 200, 250);
 /// What the analysis aims for.
 pub const TARGET: Color32 = Color32::from_rgb(250, 190, 70);
+/// The tonal corridor the music is kept in (a translucent band).
+pub const CORRIDOR: Color32 = Color32::from_rgba_premultiplied(34, 30, 12, 40);
+/// The corridor's centre line.
+pub const CORRIDOR_CENTRE: Color32 = Color32::from_rgba_premultiplied(90, 76, 28, 110);
 /// The EQ actually applied.
 pub const EQ: Color32 = Color32::from_rgb(120, 230, 140);
 /// Gain reduction.
