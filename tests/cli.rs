@@ -511,7 +511,7 @@ fn set_and_settings_reach_the_engine_as_the_plugins_parameters_do() {
     // And each setting mattered. Those the engine applies: taking any one back to its default
     // changes the output.
     let d = Controls::default();
-    let without: [(&str, Controls); 7] = [
+    let without: [(&str, Controls); 6] = [
         (
             "multiband",
             Controls {
@@ -554,20 +554,16 @@ fn set_and_settings_reach_the_engine_as_the_plugins_parameters_do() {
                 ..controls
             },
         ),
-        (
-            "in_gain",
-            Controls {
-                input_gain_db: d.input_gain_db,
-                ..controls
-            },
-        ),
     ];
+    // Not Input Gain: the leveler takes the trim back out (see `Controls::settings`), and on this
+    // programme, healthy for its family, nothing before the leveler is level-dependent (the
+    // compressor's ratio is 1), so the trim is exactly compensated; the parity above holds with
+    // it at -2 dB.
     for (id, other) in without {
         let apart = largest_difference(&cli, &offline_render(&signal, other, targets));
         assert!(apart > 1e-4, "{id} changed the output by only {apart}");
     }
-    // Those the analysis reads (EQ and dynamics amounts): the held targets differ from a
-    // master with the default controls, the EQ less far from flat (40 % against 70 %).
+    // The one the analysis reads here (EQ Amount): at 0 it turns the adaptive EQ off.
     let default_report = dir.path().join("default.json");
     let default_out = dir.path().join("default.wav");
     let run = auralis(&[
@@ -580,20 +576,29 @@ fn set_and_settings_reach_the_engine_as_the_plugins_parameters_do() {
     ]);
     assert!(run.status.success());
     let default_targets = reported_targets(&default_report);
+    let flat_report = dir.path().join("flat.json");
+    let run = auralis(&[
+        "master",
+        s(&input),
+        "-o",
+        s(&dir.path().join("flat.wav")),
+        "--report",
+        s(&flat_report),
+        "--set",
+        "eq_amt=0",
+    ]);
+    assert!(run.status.success());
     let size = |t: &Targets| t.eq_gains_db.iter().map(|g| g.abs()).sum::<f32>();
+    let flat = size(&reported_targets(&flat_report));
     assert!(
-        size(&targets) < 0.8 * size(&default_targets),
-        "EQ {} against {}",
-        size(&targets),
+        size(&default_targets) > 1.0 && flat < 1e-3,
+        "EQ {flat} at 0 % against {} at the default",
         size(&default_targets)
     );
-    assert_ne!(
-        (targets.comp_ratio, targets.comp_threshold_db),
-        (
-            default_targets.comp_ratio,
-            default_targets.comp_threshold_db
-        )
-    );
+    // Dynamics Amount scales only the compression that material over its family's healthy
+    // range asks for; this programme is healthy, so its ratio is 1 at any amount (the scaling is
+    // `analysis::targets`'s test `dynamics_over_the_familys_range_ask_for_compression_in_proportion`).
+    assert_eq!(targets.comp_ratio, 1.0);
 }
 
 #[test]
@@ -1395,9 +1400,9 @@ fn an_album_corrects_the_track_that_leaves_the_records_balance() {
         })
         .collect();
     println!("own tonal corrections {own:.2?} dB");
-    // The record is a third hiss: the hissing track lies twice as far from its balance as the
-    // two others (which, alike, get alike corrections).
+    // The record is a third hiss: the hissing track lies further from its balance than the two
+    // others (which, alike, get alike corrections), by more than a dB in its largest band.
     assert!(own[2] > 1.0, "{own:?}");
-    assert!(own[2] > 1.5 * own[0].max(own[1]), "{own:?}");
+    assert!(own[2] > own[0].max(own[1]) + 1.0, "{own:?}");
     assert!((own[0] - own[1]).abs() < 0.01, "{own:?}");
 }

@@ -71,6 +71,21 @@ pub fn plan_outputs_as(
                     out.display()
                 );
             }
+            // A name that says one container while the format writes the other would mislead
+            // every program that opens the file by its name.
+            let named = out
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(|e| e.to_ascii_lowercase());
+            if let Some(named) = named.filter(|e| e == "wav" || e == "flac") {
+                if named != extension {
+                    bail!(
+                        "-o {}: the output format writes a .{extension} file; name it .{extension} \
+                         or choose a --format that writes .{named}",
+                        out.display()
+                    );
+                }
+            }
             vec![out.to_path_buf()]
         }
         OutputSpec::Dir(dir) => {
@@ -270,5 +285,22 @@ mod tests {
             mastered_name(Path::new("dir/.hidden")).unwrap(),
             ".hidden.mastered.wav"
         );
+    }
+
+    #[test]
+    fn dash_o_naming_the_other_container_is_refused() {
+        let inputs = [PathBuf::from("/tmp/in.wav")];
+        let err = plan_outputs_as(&inputs, OutputSpec::File(Path::new("/tmp/out.wav")), "flac")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(".flac"), "{err}");
+        assert!(
+            plan_outputs_as(&inputs, OutputSpec::File(Path::new("/tmp/o.FLAC")), "flac").is_ok()
+        );
+        assert!(
+            plan_outputs_as(&inputs, OutputSpec::File(Path::new("/tmp/o.flac")), "wav").is_err()
+        );
+        // Other names are the user's choice.
+        assert!(plan_outputs_as(&inputs, OutputSpec::File(Path::new("/tmp/o.aud")), "wav").is_ok());
     }
 }
