@@ -102,6 +102,8 @@ pub struct Analyzer {
     /// What an earlier pass learned (a previous activation at another rate, a reloaded
     /// project): held by Hold until this pass has learned something of its own.
     prior: Option<Targets>,
+    /// Measures without deriving targets each hop (see [`Analyzer::measure_only`]).
+    measure_only: bool,
 }
 
 /// Lives here, not in `reference`: the profile is a value made from [`Measured`], and only this
@@ -109,7 +111,7 @@ pub struct Analyzer {
 impl ReferenceProfile {
     /// Analyses a whole track offline (planar channels). Allocates (builds an [`Analyzer`]).
     pub fn analyse(sample_rate: f32, channels: &[&[f32]]) -> Self {
-        let mut a = Analyzer::new(sample_rate, channels.len());
+        let mut a = Analyzer::new(sample_rate, channels.len()).measure_only();
         a.push(channels);
         Self::from_measured(&a.measured())
     }
@@ -154,7 +156,17 @@ impl Analyzer {
             targets: Targets::neutral(),
             learned: None,
             prior: None,
+            measure_only: false,
         }
+    }
+
+    /// An analyser that only measures: [`Self::measured`] and [`Self::fingerprint`] as always,
+    /// but no targets derived hop by hop (they stay neutral, nothing is learned). For whole-file
+    /// passes whose caller derives the settings once from the end's measurements (the command's
+    /// pass 1, a reference file): deriving twice a hop was half of such a pass's time.
+    pub fn measure_only(mut self) -> Self {
+        self.measure_only = true;
+        self
     }
 
     /// The sample rate, Hz.
@@ -360,7 +372,9 @@ impl Analyzer {
             self.block_active = false;
         }
 
-        self.update_targets(silent, active);
+        if !self.measure_only {
+            self.update_targets(silent, active);
+        }
     }
 
     fn programme_lufs(&self) -> f32 {
@@ -539,6 +553,35 @@ mod tests {
     use crate::analysis::config::Preset;
     use crate::analysis::targets::{EqReason, LevelerReason, Motion};
     use crate::analysis::test_signals::*;
+
+    #[test]
+    fn measuring_only_measures_exactly_what_the_full_analysis_does() {
+        let l: Vec<f32> = pink(7, 48_000 * 6, 0.3)
+            .iter()
+            .zip(sine(48_000, 80.0, -12.0, 6.0))
+            .map(|(a, b)| a + b)
+            .collect();
+        let r = pink(8, l.len(), 0.25);
+        let cfg = AnalysisConfig {
+            analysis_mode: AnalysisMode::Learn,
+            ..AnalysisConfig::default()
+        };
+        let mut full = Analyzer::new(48_000.0, 2);
+        let mut only = Analyzer::new(48_000.0, 2).measure_only();
+        full.set_config(cfg);
+        only.set_config(cfg);
+        for (cl, cr) in l.chunks(1_000).zip(r.chunks(1_000)) {
+            full.push(&[cl, cr]);
+            only.push(&[cl, cr]);
+        }
+        assert_eq!(only.measured(), full.measured());
+        assert_eq!(only.fingerprint(), full.fingerprint());
+        // The full analysis derived and learned; the measuring one did not.
+        assert!(full.learned().is_some());
+        assert!(only.learned().is_none());
+        assert_eq!(only.targets(), Targets::neutral());
+        assert_ne!(full.targets(), Targets::neutral());
+    }
 
     fn run(l: &[f32], r: &[f32], chunk: usize, cfg: AnalysisConfig) -> Analyzer {
         let mut a = Analyzer::new(48_000.0, 2);

@@ -46,6 +46,7 @@ use serde::{Deserialize, Serialize};
 
 use super::measured::Measured;
 use crate::dsp::bark::{self, BANDS};
+use crate::dsp::dispatch::avx2_dispatch;
 
 /// The bands the shapes are normalised over: 100 Hz to 12 kHz.
 pub const NORM_BANDS: std::ops::RangeInclusive<usize> = 1..=22;
@@ -262,10 +263,10 @@ const ALIGN_OFFSETS: usize = 2 * ALIGN_STEPS as usize + 1;
 /// mean-to-middle offset), of the offsets that reach it the nearest to the centre line (a
 /// shape that fits inside sits as near the centre line as it can).
 ///
-/// The totals of every offset are summed band by band over the whole grid, the bands in order
-/// (so each total is the sum of its bands in the same order as one band loop per offset would
-/// take): a branch-free loop over the offsets that vectorises. The analysis derives targets
-/// every hop, and this search, offset by offset, was half of a whole `auralis master`'s time.
+/// The totals of the whole grid of offsets are summed together, each over its bands in band
+/// order as one band loop per offset would (so the same sums), in a branch-free loop over the
+/// offsets that vectorises ([`grid_totals`]). The analysis derives targets every hop, and this
+/// search, offset by offset, was half of a whole `auralis master`'s time.
 fn aligned(levels: &[f32; BANDS], corridor: &Corridor, present: &[bool; BANDS]) -> [f32; BANDS] {
     let middle = corridor.middle();
     let (mut sum, mut n) = (0.0f32, 0usize);
@@ -278,21 +279,15 @@ fn aligned(levels: &[f32; BANDS], corridor: &Corridor, present: &[bool; BANDS]) 
     let centre = if n > 0 { sum / n as f32 } else { 0.0 };
     let offsets: [f32; ALIGN_OFFSETS] =
         std::array::from_fn(|k| centre + (k as i32 - ALIGN_STEPS) as f32 * ALIGN_STEP_DB);
-    let mut totals = [0.0f32; ALIGN_OFFSETS];
+    // The present bands' (level, low edge, high edge), in band order.
+    let mut bands = [[0.0f32; 3]; BANDS];
+    let mut count = 0;
     for b in NORM_BANDS.filter(|&b| present[b]) {
-        let (level, low, high) = (levels[b], corridor.low_db[b], corridor.high_db[b]);
-        for (t, &o) in totals.iter_mut().zip(&offsets) {
-            let v = level + o;
-            // |excess_of(v, low, high)|, as a selection.
-            *t += if v < low {
-                low - v
-            } else if v > high {
-                v - high
-            } else {
-                0.0
-            };
-        }
+        bands[count] = [levels[b], corridor.low_db[b], corridor.high_db[b]];
+        count += 1;
     }
+    let mut totals = [0.0f32; ALIGN_OFFSETS];
+    grid_totals(&bands[..count], &offsets, &mut totals);
     let (mut best, mut first, mut last) = (f32::INFINITY, centre, centre);
     for (&e, &o) in totals.iter().zip(&offsets) {
         if e < best - 1e-4 {
@@ -312,6 +307,39 @@ fn aligned(levels: &[f32; BANDS], corridor: &Corridor, present: &[bool; BANDS]) 
     let to_centre = if n > 0 { to_centre / n as f32 } else { centre };
     let offset = to_centre.clamp(first, last);
     std::array::from_fn(|b| levels[b] + offset)
+}
+
+avx2_dispatch! {
+    /// `totals[k]`: the total excess of the `bands` (level, low, high) moved by `offsets[k]`,
+    /// summed in band order; SSE2 or AVX2, with identical results.
+    fn grid_totals => grid_totals_kernel(
+        bands: &[[f32; 3]],
+        offsets: &[f32; ALIGN_OFFSETS],
+        totals: &mut [f32; ALIGN_OFFSETS]
+    );
+}
+
+/// [`grid_totals`], band by band over the whole grid (the loop over the offsets vectorises).
+#[inline(always)]
+fn grid_totals_kernel(
+    bands: &[[f32; 3]],
+    offsets: &[f32; ALIGN_OFFSETS],
+    totals: &mut [f32; ALIGN_OFFSETS],
+) {
+    totals.fill(0.0);
+    for &[level, low, high] in bands {
+        for (t, &o) in totals.iter_mut().zip(offsets) {
+            let v = level + o;
+            // |excess_of(v, low, high)|, as a selection.
+            *t += if v < low {
+                low - v
+            } else if v > high {
+                v - high
+            } else {
+                0.0
+            };
+        }
+    }
 }
 
 /// Places measured band levels (density, dB) in a corridor, over the first `usable` bands.

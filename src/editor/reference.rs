@@ -21,7 +21,7 @@ const BLOCK: usize = 1 << 14;
 pub fn analyse_file(path: &Path) -> Result<ReferenceProfile> {
     let mut reader = AudioReader::open(path)?;
     let channels = reader.channels();
-    let mut analyzer = Analyzer::new(reader.sample_rate() as f32, channels);
+    let mut analyzer = Analyzer::new(reader.sample_rate() as f32, channels).measure_only();
     let mut buffers = vec![vec![0.0f32; BLOCK]; channels];
     let mut frames = 0u64;
     loop {

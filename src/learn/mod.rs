@@ -44,7 +44,8 @@ pub fn listen(
     mut read: impl FnMut(&mut [Vec<f32>]) -> Result<usize>,
     mut progress: impl FnMut(u64),
 ) -> Result<Heard> {
-    let mut analyzer = Analyzer::new(sample_rate as f32, channels);
+    // Measures only: the settings are derived once, from the whole pass ([`held_targets`]).
+    let mut analyzer = Analyzer::new(sample_rate as f32, channels).measure_only();
     let mut config = controls.analysis_config();
     config.analysis_mode = AnalysisMode::Learn;
     analyzer.set_config(config);
