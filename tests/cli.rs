@@ -137,6 +137,17 @@ fn auralis(args: &[&str]) -> Output {
     Command::new(BIN).args(args).output().expect("run auralis")
 }
 
+/// Runs `auralis` and asserts it succeeded (its stderr in the message if not).
+fn auralis_ok(args: &[&str]) -> Output {
+    let run = auralis(args);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    run
+}
+
 fn hash(path: &Path) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -242,12 +253,7 @@ fn sixteen_and_twenty_four_bit_outputs_are_written_as_asked() {
     write_input(&input, &programme(44_100, 6.0, 2), 44_100, Format::Float32);
     for (format, bits) in [("wav16", 16), ("wav24", 24), ("wav32f", 32)] {
         let out = dir.path().join(format!("{format}.wav"));
-        let run = auralis(&["master", s(&input), "-o", s(&out), "--format", format]);
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
+        auralis_ok(&["master", s(&input), "-o", s(&out), "--format", format]);
         assert_eq!(
             hound::WavReader::open(&out).unwrap().spec().bits_per_sample,
             bits
@@ -266,12 +272,7 @@ fn an_existing_output_is_kept_unless_forced() {
     assert!(!run.status.success());
     assert!(String::from_utf8_lossy(&run.stderr).contains("--force"));
     assert_eq!(std::fs::read(&out).unwrap(), b"precious");
-    let run = auralis(&["master", s(&input), "-o", s(&out), "--force"]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    auralis_ok(&["master", s(&input), "-o", s(&out), "--force"]);
     assert!(hound::WavReader::open(&out).is_ok());
     // And an input is never an output, forced or not.
     let run = auralis(&["master", s(&input), "-o", s(&input), "--force"]);
@@ -323,7 +324,7 @@ fn a_corrupt_file_fails_clearly_and_leaves_nothing_behind() {
 fn the_demo_masters_a_built_in_mix() {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
-    let run = auralis(&[
+    auralis_ok(&[
         "master",
         "--demo",
         "--out-dir",
@@ -331,11 +332,6 @@ fn the_demo_masters_a_built_in_mix() {
         "--report",
         s(&report),
     ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
     let (original, rate) = read_wav(&dir.path().join("auralis-demo.original.wav"));
     let (master, _) = read_wav(&dir.path().join("auralis-demo.mastered.wav"));
     let (before, _) = measure(&original, rate);
@@ -355,12 +351,7 @@ fn analyze_prints_loudness_and_the_fingerprint() {
     let input = dir.path().join("in.wav");
     let signal = programme(48_000, 8.0, 2);
     write_input(&input, &signal, 48_000, Format::Float32);
-    let run = auralis(&["analyze", s(&input), "--json"]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let run = auralis_ok(&["analyze", s(&input), "--json"]);
     let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     let (lufs, _) = measure(&signal, 48_000);
     let reported = json["integrated_lufs"].as_f64().unwrap();
@@ -377,7 +368,7 @@ fn the_cli_render_is_the_plugins_offline_render_with_the_same_held_targets() {
     write_input(&input, &signal, 44_100, Format::Float32);
     let out = dir.path().join("out.wav");
     let report = dir.path().join("r.json");
-    let run = auralis(&[
+    auralis_ok(&[
         "master",
         s(&input),
         "-o",
@@ -387,14 +378,7 @@ fn the_cli_render_is_the_plugins_offline_render_with_the_same_held_targets() {
         "--report",
         s(&report),
     ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    let targets: Targets = serde_json::from_value(json["files"][0]["targets"].clone()).unwrap();
+    let targets = reported_targets(&report);
 
     // The plugin in an offline bounce: an inline analysis in Hold mode, holding the targets
     // restored from a saved project, in host blocks of 333 samples.
@@ -455,7 +439,7 @@ fn set_and_settings_reach_the_engine_as_the_plugins_parameters_do() {
         r#"{"eq_amt": 40, "multiband": "on", "width": 110, "mono_bass": 120, "lim_auto": false}"#,
     )
     .unwrap();
-    let run = auralis(&[
+    auralis_ok(&[
         "master",
         s(&input),
         "-o",
@@ -483,11 +467,6 @@ fn set_and_settings_reach_the_engine_as_the_plugins_parameters_do() {
         "--set",
         "width=120",
     ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
     let targets = reported_targets(&report);
     // The same parameters in the plugin, by their plain values.
     let controls = Controls {
@@ -672,7 +651,7 @@ fn references_are_matched_in_loudness_and_several_are_blended() {
         refs.push(path);
     }
     let out = dir.path().join("out.wav");
-    let run = auralis(&[
+    auralis_ok(&[
         "master",
         s(&input),
         "-o",
@@ -684,11 +663,6 @@ fn references_are_matched_in_loudness_and_several_are_blended() {
         "--format",
         "wav32f",
     ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
     let (master, rate) = read_wav(&out);
     let (lufs, tp) = measure(&master, rate);
     // Equal weights: the blend's loudness is the mean of the two references'.
@@ -741,12 +715,7 @@ fn learn_writes_one_state_in_either_container_and_keeps_existing_presets() {
         dir.path().join("mix.clapstate"),
     );
     for preset in [&vst3, &clap] {
-        let run = auralis(&["learn", s(&input), "-o", s(preset), "--preset", "warm"]);
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
+        let run = auralis_ok(&["learn", s(&input), "-o", s(preset), "--preset", "warm"]);
         assert!(String::from_utf8_lossy(&run.stdout).contains("Analysis = Hold"));
     }
     // The same state in both: the VST3 component state is the CLAP stream after its length.
@@ -1109,12 +1078,7 @@ fn an_album_lands_on_the_target_and_its_tracks_keep_their_differences() {
         "--report",
         s(&report),
     ]);
-    let run = auralis(&args);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    auralis_ok(&args);
     let before: Vec<f64> = signals.iter().map(|t| measure(t, 44_100).0).collect();
     let masters: Vec<Vec<Vec<f32>>> = (1..=3)
         .map(|i| read_wav(&out_dir.join(format!("track{i}.mastered.wav"))).0)
@@ -1203,23 +1167,13 @@ fn plot_draws_a_picture_of_each_master() {
     // One input: the named file.
     let picture = dir.path().join("a.png");
     let out = dir.path().join("a.out.wav");
-    let run = auralis(&["master", s(&a), "-o", s(&out), "--plot", s(&picture)]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    auralis_ok(&["master", s(&a), "-o", s(&out), "--plot", s(&picture)]);
     assert_eq!(png_size(&picture), (1200, 900));
     // Drawn, not blank: four panels of curves and text compress to tens of kilobytes.
     assert!(std::fs::metadata(&picture).unwrap().len() > 20_000);
     // Several: one beside each output.
     let out_dir = dir.path().join("masters");
-    let run = auralis(&["master", s(&a), s(&b), "--out-dir", s(&out_dir), "--plot"]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    auralis_ok(&["master", s(&a), s(&b), "--out-dir", s(&out_dir), "--plot"]);
     assert_eq!(
         listing(&out_dir),
         [
@@ -1325,12 +1279,7 @@ fn an_album_from_the_cache_is_the_same_album() {
         let mut args = vec!["master", "--album", "--out-dir", s(&out_dir)];
         args.extend(inputs.iter().map(|p| s(p)));
         args.extend(["--cache", s(&cache), "--report", s(&report)]);
-        let run = auralis(&args);
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
+        auralis_ok(&args);
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
         let cached: Vec<Option<bool>> = (0..2)
@@ -1384,12 +1333,7 @@ fn an_album_corrects_the_track_that_leaves_the_records_balance() {
     args.push(s(&out_dir));
     args.extend(inputs.iter().map(|p| s(p)));
     args.extend(["--report", s(&report)]);
-    let run = auralis(&args);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    auralis_ok(&args);
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let own: Vec<f64> = (0..3)
