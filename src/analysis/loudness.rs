@@ -1,22 +1,20 @@
-//! Loudness after ITU-R BS.1770-4 and EBU R 128 / Tech 3341 / Tech 3342, measured by the
-//! `ebur128` crate (a port of libebur128): K-weighting, 400 ms momentary and 3 s short-term
-//! windows, two-stage gated integrated loudness (-70 LUFS absolute, -10 LU relative), loudness
-//! range (10th to 95th percentile of short-term loudness gated at -70 LUFS and -20 LU). True
-//! peak comes from the limiter's own 4x polyphase interpolator ([`Oversampler4x`]): the same
-//! measurement (BS.1770-4 Annex 2) at a quarter of `ebur128`'s cost. The command-line tool's
-//! render measures its output with this meter too; its tests measure with `ebur128` alone.
+//! Loudness after ITU-R BS.1770-4 and EBU R 128 / Tech 3341 / Tech 3342: K-weighting, 400 ms
+//! momentary and 3 s short-term windows, two-stage gated integrated loudness (-70 LUFS absolute,
+//! -10 LU relative), loudness range (10th to 95th percentile of short-term loudness gated at
+//! -70 LUFS and -20 LU). True peak comes from the limiter's own 4x polyphase interpolator
+//! ([`Oversampler4x`]): the same measurement (BS.1770-4 Annex 2) at a quarter of `ebur128`'s
+//! cost. The command-line tool's render measures its output with this meter too; its tests
+//! measure with the `ebur128` crate alone, and the tests here hold this meter to it.
 //!
-//! `ebur128` runs in its momentary mode only (`Mode::M`: K-weighting and a 400 ms buffer, no
-//! block history) and is asked for each 100 ms sub-block's energy once; the gated integrated
-//! loudness and the range are formed from those energies by [`Gating`] (fixed 0.1 LU histograms),
-//! so memory is bounded however long the stream runs, neither adding frames nor querying
-//! allocates, and no sample is summed twice (`ebur128`'s own gating re-sums every 400 ms block
-//! and 3 s block from its samples: a quarter of the analysis's cost).
+//! The K-weighting is [`KWeighting`] (`ebur128`'s filter, rearranged to run twice as fast, see
+//! there), which returns each 100 ms sub-block's energy directly; the gated integrated loudness
+//! and the range are formed from those energies by [`Gating`] (fixed 0.1 LU histograms), so
+//! memory is bounded however long the stream runs, neither adding frames nor querying
+//! allocates, and no sample is summed twice.
 
-use ebur128::{EbuR128, Mode};
+use super::gating::{energy_to_lufs, Gating};
 
-use super::gating::{energy_to_lufs, lufs_to_energy, Gating};
-
+use crate::dsp::k_weighting::KWeighting;
 use crate::dsp::oversampler::Oversampler4x;
 
 /// Loudness below which a reading is treated as silence (the BS.1770 absolute gate).
@@ -38,7 +36,7 @@ pub struct LoudnessReading {
     pub true_peak: f32,
 }
 
-/// Wrapper over [`EbuR128`] fed planar blocks of any length.
+/// A BS.1770 meter fed planar blocks of any length.
 ///
 /// Momentary and short-term loudness are formed from 100 ms K-weighted sub-block energies (the
 /// gating-block step of BS.1770-4 / EBU Tech 3341): after every 100 ms of input the meter reads
@@ -47,7 +45,9 @@ pub struct LoudnessReading {
 /// at a cost independent of how often they are queried. Integrated loudness and loudness range
 /// are refreshed at the same boundaries. Readings therefore update every 100 ms.
 pub struct LoudnessMeter {
-    meter: EbuR128,
+    weighting: KWeighting,
+    /// The K-weighted energy of the current 100 ms step so far (summed over channels).
+    step_energy: f64,
     /// True peak: the limiter's own 4x polyphase interpolator (BS.1770-4 Annex 2 style), run
     /// here instead of `ebur128`'s, which cost a quarter of the whole analysis.
     oversampler: Oversampler4x,
@@ -81,14 +81,12 @@ impl LoudnessMeter {
     /// A meter for `channels` (1 or 2; for 2 both are weighted 1.0 as BS.1770 left/right) at
     /// `sample_rate` Hz. Allocates everything here.
     pub fn new(sample_rate: u32, channels: usize) -> Self {
-        let mode = Mode::M;
         let rate = sample_rate.max(8000);
         let channels = channels.clamp(1, crate::dsp::MAX_CHANNELS);
-        let meter = EbuR128::new(channels as u32, rate, mode)
-            .expect("ebur128 rejects only 0 channels or rates outside 16 Hz..2.8 MHz");
         let step = (rate as usize + 5) / 10;
         Self {
-            meter,
+            weighting: KWeighting::new(rate as f64),
+            step_energy: 0.0,
             oversampler: Oversampler4x::new(rate as f32, step, channels),
             peak_envelope: vec![0.0; step],
             max_peak: 0.0,
@@ -142,25 +140,20 @@ impl LoudnessMeter {
             let k = (self.step - self.fill).min(len - pos);
             let sub: [&[f32]; crate::dsp::MAX_CHANNELS] =
                 std::array::from_fn(|c| channels.get(c).map_or(&[][..], |ch| &ch[pos..pos + k]));
-            if self
-                .meter
-                .add_frames_planar_f32(&sub[..self.channels])
-                .is_ok()
-            {
-                let envelope = &mut self.peak_envelope[..k];
-                // A skipped stretch stays under the maximum so far, which was attained: the
-                // meter's own maximum remains exact whatever the floor.
-                let skip_below = if self.max_peak_only {
-                    self.max_peak
-                } else {
-                    floor.min(self.max_peak)
-                };
-                self.oversampler
-                    .peak_envelope(&sub[..self.channels], envelope, skip_below);
-                let block_peak = envelope.iter().fold(0.0f32, |a, &x| a.max(x));
-                peak = peak.max(block_peak as f64);
-                self.max_peak = self.max_peak.max(block_peak);
-            }
+            self.step_energy += self.weighting.energy(&sub[..self.channels], k);
+            let envelope = &mut self.peak_envelope[..k];
+            // A skipped stretch stays under the maximum so far, which was attained: the
+            // meter's own maximum remains exact whatever the floor.
+            let skip_below = if self.max_peak_only {
+                self.max_peak
+            } else {
+                floor.min(self.max_peak)
+            };
+            self.oversampler
+                .peak_envelope(&sub[..self.channels], envelope, skip_below);
+            let block_peak = envelope.iter().fold(0.0f32, |a, &x| a.max(x));
+            peak = peak.max(block_peak as f64);
+            self.max_peak = self.max_peak.max(block_peak);
             self.fill += k;
             pos += k;
             if self.fill == self.step {
@@ -172,8 +165,8 @@ impl LoudnessMeter {
     }
 
     fn on_step(&mut self) {
-        let l = self.meter.loudness_window(100).unwrap_or(f64::NEG_INFINITY);
-        self.gating.push(lufs_to_energy(l));
+        self.gating.push(self.step_energy / self.step as f64);
+        self.step_energy = 0.0;
         self.cached.momentary = energy_lufs(self.gating.mean_of_last(4));
         self.cached.short_term = energy_lufs(self.gating.mean_of_last(30));
         self.cached.integrated = (self.gating.integrated() as f32).max(-200.0);
@@ -215,7 +208,8 @@ impl LoudnessMeter {
 
     /// Clears all history (integrated, range and peaks restart).
     pub fn reset(&mut self) {
-        self.meter.reset();
+        self.weighting.reset();
+        self.step_energy = 0.0;
         self.oversampler.reset();
         self.max_peak = 0.0;
         self.fill = 0;
@@ -234,6 +228,7 @@ impl LoudnessMeter {
 mod tests {
     use super::*;
     use crate::analysis::test_signals::*;
+    use ebur128::{EbuR128, Mode};
 
     fn measure(l: &[f32], r: &[f32]) -> LoudnessReading {
         let mut m = LoudnessMeter::new(48_000, 2);

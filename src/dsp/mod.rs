@@ -18,6 +18,7 @@ pub mod compressor;
 pub mod crossover;
 pub mod delay_line;
 pub mod dispatch;
+pub mod k_weighting;
 pub mod lanes;
 pub mod leveler;
 pub mod multiband;
