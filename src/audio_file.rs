@@ -450,7 +450,7 @@ impl AudioReader {
     fn convert_directly(&mut self, direct: DirectPcm, bytes: &[u8]) -> Result<Step> {
         let channels = self.spec.channels.count();
         let frame = direct.bytes() * channels;
-        if channels == 0 || bytes.len() % frame != 0 {
+        if channels == 0 || !bytes.len().is_multiple_of(frame) {
             bail!(
                 "{}: truncated data: a packet ends early",
                 self.path.display()
