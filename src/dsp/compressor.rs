@@ -394,6 +394,18 @@ impl Compressor {
     /// Stages 1-4 on a detector signal: writes the linear gain (makeup included) for each sample
     /// into `gains` (at most `max_block` long). A non-finite detector sample counts as silence.
     pub fn gain_curve(&mut self, sidechain: &[&[f32]], gains: &mut [f32]) {
+        if self.needs_update {
+            self.update();
+        }
+        if self.ratio == 1.0 && self.is_at_rest() {
+            // At ratio 1 the curve is the identity: the wanted reduction is 0 dB at every level
+            // (the full path computes `x - (t + (x - t))`, within an f32 rounding of 0: test
+            // `ratio_one_at_rest_skips_the_detector_within_rounding`), so detection is skipped.
+            gains.fill(0.0);
+            self.hold_reduction(gains);
+            gains.fill(self.makeup_gain());
+            return;
+        }
         let idle = self.wanted_reduction(sidechain, gains);
         if idle && self.is_at_rest() {
             // Nothing to reduce, release or hold: the reduction stays exactly at 0 dB (the hold
@@ -793,5 +805,49 @@ mod tests {
         let mut l = vec![0.5f32; 256];
         c.process(&mut [&mut l]);
         assert!(l.iter().all(|v| v.is_finite() && *v > 0.0));
+    }
+
+    /// At ratio 1 with the envelope at rest, the detector is skipped; the gain is the makeup
+    /// alone, within -120 dB of what the full path (detection, gain computer, smoothing, hold,
+    /// gain) computes on loud material well over the threshold, and the compressor is not left
+    /// at rest when the ratio then rises.
+    #[test]
+    fn ratio_one_at_rest_skips_the_detector_within_rounding() {
+        let n = 4096;
+        let x: Vec<f32> = (0..n)
+            .map(|i| 0.9 * (i as f32 * 0.05).sin() * (1.0 + 0.5 * (i as f32 * 0.001).sin()))
+            .collect();
+        let mut fast = Compressor::new(FS, n, 2);
+        let mut full = Compressor::new(FS, n, 2);
+        for c in [&mut fast, &mut full] {
+            c.set_threshold_db(-30.0);
+            c.set_ratio(1.0);
+            c.set_knee_db(6.0);
+            c.set_makeup_db(2.0);
+        }
+        let mut g_fast = vec![0.0f32; n];
+        fast.gain_curve(&[&x, &x], &mut g_fast);
+        let mut g_full = vec![0.0f32; n];
+        let idle = full.wanted_reduction(&[&x, &x], &mut g_full);
+        assert!(
+            !idle,
+            "the material must reach the knee for the full path to run"
+        );
+        full.smooth(&mut g_full);
+        full.hold_reduction(&mut g_full);
+        full.to_gain(&mut g_full);
+        let worst = g_fast
+            .iter()
+            .zip(&g_full)
+            .map(|(a, b)| ((a - b) / b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            worst < 1.0e-6,
+            "relative difference {worst} (-120 dB is 1e-6)"
+        );
+        assert_eq!(g_fast[0], fast.makeup_gain());
+        fast.set_ratio(4.0);
+        fast.gain_curve(&[&x, &x], &mut g_fast);
+        assert!(g_fast.iter().any(|&g| g < 0.5 * fast.makeup_gain()));
     }
 }

@@ -79,28 +79,65 @@ impl KWeighting {
     }
 
     fn pair(&mut self, c: usize, l: &[f32], r: &[f32]) -> f64 {
-        let (b, a) = (self.b, self.a);
-        let [mut l1, mut l2, mut l3, mut l4] = self.state[c];
-        let [mut r1, mut r2, mut r3, mut r4] = self.state[c + 1];
-        let (mut el, mut er) = (0.0, 0.0);
-        for (&x, &z) in l.iter().zip(r) {
-            let tl = x as f64 - (a[1] * l2 + a[2] * l3 + a[3] * l4);
-            let tr = z as f64 - (a[1] * r2 + a[2] * r3 + a[3] * r4);
-            let wl = tl - a[0] * l1;
-            let wr = tr - a[0] * r1;
-            let yl = b[0] * wl + b[1] * l1 + b[2] * l2 + b[3] * l3 + b[4] * l4;
-            let yr = b[0] * wr + b[1] * r1 + b[2] * r2 + b[3] * r3 + b[4] * r4;
-            el += yl * yl;
-            er += yr * yr;
-            (l4, l3, l2, l1) = (l3, l2, l1, wl);
-            (r4, r3, r2, r1) = (r3, r2, r1, wr);
+        let (b, a, state) = (self.b, self.a, [self.state[c], self.state[c + 1]]);
+        #[cfg(target_arch = "x86_64")]
+        if has_avx512vl() {
+            /// With AVX-512's 32 vector registers the pair's state and coefficients stay in
+            /// registers (SSE2's 16 spill); no FMA is formed, so the rounding is the same.
+            #[target_feature(enable = "avx512f,avx512vl")]
+            unsafe fn wide(
+                b: [f64; 5],
+                a: [f64; 4],
+                state: [[f64; 4]; 2],
+                l: &[f32],
+                r: &[f32],
+            ) -> ([[f64; 4]; 2], f64) {
+                pair_kernel(b, a, state, l, r)
+            }
+            // SAFETY: the CPU supports AVX-512 F and VL, checked just above.
+            let (state, energy) = unsafe { wide(b, a, state, l, r) };
+            [self.state[c], self.state[c + 1]] = state;
+            return energy;
         }
-        let (left, el) = settle([l1, l2, l3, l4], el);
-        let (right, er) = settle([r1, r2, r3, r4], er);
-        self.state[c] = left;
-        self.state[c + 1] = right;
-        el + er
+        let (state, energy) = pair_kernel(b, a, state, l, r);
+        [self.state[c], self.state[c + 1]] = state;
+        energy
     }
+}
+
+/// True if the CPU has AVX-512 F and VL (detected at run time, cached by `std`).
+#[cfg(target_arch = "x86_64")]
+fn has_avx512vl() -> bool {
+    std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vl")
+}
+
+/// A stereo pair in lockstep: two independent recursions in one loop, which the compiler packs
+/// into one vector per state. Returns the new states and the pair's summed energy.
+#[inline(always)]
+fn pair_kernel(
+    b: [f64; 5],
+    a: [f64; 4],
+    state: [[f64; 4]; 2],
+    l: &[f32],
+    r: &[f32],
+) -> ([[f64; 4]; 2], f64) {
+    let [[mut l1, mut l2, mut l3, mut l4], [mut r1, mut r2, mut r3, mut r4]] = state;
+    let (mut el, mut er) = (0.0, 0.0);
+    for (&x, &z) in l.iter().zip(r) {
+        let tl = x as f64 - (a[1] * l2 + a[2] * l3 + a[3] * l4);
+        let tr = z as f64 - (a[1] * r2 + a[2] * r3 + a[3] * r4);
+        let wl = tl - a[0] * l1;
+        let wr = tr - a[0] * r1;
+        let yl = b[0] * wl + b[1] * l1 + b[2] * l2 + b[3] * l3 + b[4] * l4;
+        let yr = b[0] * wr + b[1] * r1 + b[2] * r2 + b[3] * r3 + b[4] * r4;
+        el += yl * yl;
+        er += yr * yr;
+        (l4, l3, l2, l1) = (l3, l2, l1, wl);
+        (r4, r3, r2, r1) = (r3, r2, r1, wr);
+    }
+    let (left, el) = settle([l1, l2, l3, l4], el);
+    let (right, er) = settle([r1, r2, r3, r4], er);
+    ([left, right], el + er)
 }
 
 /// After a block: a state gone non-finite is cleared (and its block's energy dropped); values

@@ -122,6 +122,10 @@ pub struct SegmentMax {
     pos: usize,
     window: usize,
     max_window: usize,
+    /// True while every sample of the current segment so far came from
+    /// [`SegmentMax::process_constant`] with the value `uniform_value`.
+    uniform: bool,
+    uniform_value: f32,
 }
 
 impl SegmentMax {
@@ -135,6 +139,8 @@ impl SegmentMax {
             pos: 0,
             window: max_window,
             max_window,
+            uniform: false,
+            uniform_value: 0.0,
         };
         s.reset();
         s
@@ -156,6 +162,7 @@ impl SegmentMax {
         self.suffix.fill(f32::NEG_INFINITY);
         self.prefix = f32::NEG_INFINITY;
         self.pos = 0;
+        self.uniform = false;
     }
 
     /// Closes a full segment: its suffix maxima become the lookback for the next one.
@@ -163,6 +170,14 @@ impl SegmentMax {
         let w = self.window;
         let mut m = f32::NEG_INFINITY;
         self.suffix[w] = m;
+        if self.uniform {
+            // Every suffix of a constant segment has that maximum.
+            self.suffix[..w].fill(self.uniform_value);
+            self.uniform = false;
+            self.prefix = f32::NEG_INFINITY;
+            self.pos = 0;
+            return;
+        }
         for (s, &x) in self.suffix[..w].iter_mut().zip(&self.seg[..w]).rev() {
             m = m.max(x);
             *s = m;
@@ -175,6 +190,9 @@ impl SegmentMax {
     /// (fewer at the start) after each into `out`. `out` may not alias `input`.
     pub fn process(&mut self, input: &[f32], out: &mut [f32]) {
         let len = input.len().min(out.len());
+        if len > 0 {
+            self.uniform = false;
+        }
         let mut i = 0;
         while i < len {
             let pos = self.pos;
@@ -190,6 +208,37 @@ impl SegmentMax {
             {
                 *s = x;
                 prefix = prefix.max(x);
+                *o = t.max(prefix);
+            }
+            self.prefix = prefix;
+            self.pos += m;
+            i += m;
+            if self.pos == self.window {
+                self.close_segment();
+            }
+        }
+    }
+
+    /// [`Self::process`] for `out.len()` samples that all equal `value`: the same output and
+    /// state, without the per-sample scans (the limiter's blocks whose true peak stays under
+    /// its threshold are floored to it, so they are constant).
+    pub fn process_constant(&mut self, value: f32, out: &mut [f32]) {
+        let len = out.len();
+        let mut i = 0;
+        while i < len {
+            let pos = self.pos;
+            if pos == 0 {
+                (self.uniform, self.uniform_value) = (true, value);
+            } else if self.uniform_value != value {
+                self.uniform = false;
+            }
+            let m = (self.window - pos).min(len - i);
+            self.seg[pos..pos + m].fill(value);
+            let prefix = self.prefix.max(value);
+            for (o, &t) in out[i..i + m]
+                .iter_mut()
+                .zip(&self.suffix[pos + 1..pos + 1 + m])
+            {
                 *o = t.max(prefix);
             }
             self.prefix = prefix;
@@ -257,6 +306,48 @@ mod tests {
             }
             for (i, &o) in out.iter().enumerate() {
                 assert_eq!(o, brute(&xs, i, w), "window {w} at {i}");
+            }
+        }
+    }
+
+    /// Constant stretches fed through `process_constant`, mixed with ordinary ones in odd
+    /// blocks, give exactly what `process` gives on the same stream, and the brute force.
+    #[test]
+    fn constant_stretches_match_the_general_path_exactly() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(13);
+        for &w in &[1usize, 2, 17, 100, 257] {
+            let (mut general, mut mixed) = (SegmentMax::new(300), SegmentMax::new(300));
+            general.set_window(w);
+            mixed.set_window(w);
+            let mut xs = Vec::new();
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            for k in 0..200 {
+                let n = [1usize, 7, 64, 333, 300][k % 5];
+                let constant = rng.gen_range(0..3) > 0;
+                let level = [0.5f32, 0.5, 0.25, 1.0][rng.gen_range(0..4)];
+                let block: Vec<f32> = (0..n)
+                    .map(|_| {
+                        if constant {
+                            level
+                        } else {
+                            rng.gen_range(0.0..1.2)
+                        }
+                    })
+                    .collect();
+                let (mut oa, mut ob) = (vec![0.0; n], vec![0.0; n]);
+                general.process(&block, &mut oa);
+                if constant {
+                    mixed.process_constant(level, &mut ob);
+                } else {
+                    mixed.process(&block, &mut ob);
+                }
+                xs.extend_from_slice(&block);
+                a.extend(oa);
+                b.extend(ob);
+            }
+            for (i, (&x, &y)) in a.iter().zip(&b).enumerate() {
+                assert_eq!(x.to_bits(), y.to_bits(), "window {w} at {i}");
+                assert_eq!(x, brute(&xs, i, w), "window {w} at {i}");
             }
         }
     }

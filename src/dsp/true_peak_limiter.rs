@@ -419,7 +419,12 @@ impl TruePeakLimiter {
             *p = p.max(thr);
         }
         let req = &mut self.held[..n];
-        self.hold.process(peak, req);
+        if block_max(thr, peak) == thr {
+            // Every peak is at the floor: the constant block's sliding maximum, exactly.
+            self.hold.process_constant(thr, req);
+        } else {
+            self.hold.process(peak, req);
+        }
         let mut all_unity = true;
         for r in req.iter_mut() {
             *r = thr / *r;
