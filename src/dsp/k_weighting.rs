@@ -85,25 +85,24 @@ impl KWeighting {
             /// With AVX-512's 32 vector registers the pair's state and coefficients stay in
             /// registers (SSE2's 16 spill); no FMA is formed, so the rounding is the same.
             #[target_feature(enable = "avx512f,avx512vl")]
-            unsafe fn wide(
-                b: [f64; 5],
-                a: [f64; 4],
-                state: [[f64; 4]; 2],
-                l: &[f32],
-                r: &[f32],
-            ) -> ([[f64; 4]; 2], f64) {
-                pair_kernel(b, a, state, l, r)
+            unsafe fn wide(k: Sections, state: Pair, l: &[f32], r: &[f32]) -> (Pair, f64) {
+                pair_kernel(k, state, l, r)
             }
             // SAFETY: the CPU supports AVX-512 F and VL, checked just above.
-            let (state, energy) = unsafe { wide(b, a, state, l, r) };
+            let (state, energy) = unsafe { wide((b, a), state, l, r) };
             [self.state[c], self.state[c + 1]] = state;
             return energy;
         }
-        let (state, energy) = pair_kernel(b, a, state, l, r);
+        let (state, energy) = pair_kernel((b, a), state, l, r);
         [self.state[c], self.state[c + 1]] = state;
         energy
     }
 }
+
+/// The coefficients: numerator b0..b4, denominator a1..a4.
+type Sections = ([f64; 5], [f64; 4]);
+/// The states of a stereo pair.
+type Pair = [[f64; 4]; 2];
 
 /// True if the CPU has AVX-512 F and VL (detected at run time, cached by `std`).
 #[cfg(target_arch = "x86_64")]
@@ -114,13 +113,7 @@ fn has_avx512vl() -> bool {
 /// A stereo pair in lockstep: two independent recursions in one loop, which the compiler packs
 /// into one vector per state. Returns the new states and the pair's summed energy.
 #[inline(always)]
-fn pair_kernel(
-    b: [f64; 5],
-    a: [f64; 4],
-    state: [[f64; 4]; 2],
-    l: &[f32],
-    r: &[f32],
-) -> ([[f64; 4]; 2], f64) {
+fn pair_kernel((b, a): Sections, state: Pair, l: &[f32], r: &[f32]) -> (Pair, f64) {
     let [[mut l1, mut l2, mut l3, mut l4], [mut r1, mut r2, mut r3, mut r4]] = state;
     let (mut el, mut er) = (0.0, 0.0);
     for (&x, &z) in l.iter().zip(r) {
