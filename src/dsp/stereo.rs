@@ -20,6 +20,9 @@
 //!   side by `g = min(1, sqrt(k E_M / E_S))`, `k = (1 - rho)/(1 + rho)`, which holds the
 //!   correlation at or above `rho` = [`GUARD_CORRELATION`]. Energies are one-pole averages per
 //!   sample over 5 ms (the attack) and 50 ms; the gain falls at once and recovers over 300 ms.
+//!   It takes back at most the width the unit adds (`g >= 1 / w`, the widest band's `w`): a mix
+//!   already anti-phase is left as wide as it came, as the pass-through at width 1 leaves it, so
+//!   nothing jumps between 100 % and 100.03 %.
 //!
 //! Width 1 on all bands with mono bass off is an exact pass-through: the unit does nothing (the
 //! guard only limits width this unit is asked to apply). Entering or leaving that state
@@ -383,6 +386,10 @@ impl StereoImager {
         let mut st = self.guard;
         if self.guard_enabled {
             let k = (1.0 - GUARD_CORRELATION) / (1.0 + GUARD_CORRELATION);
+            // The guard takes back at most the width this unit adds: the side never ends up
+            // narrower than the input's own (the widest band's width sets the floor), so a
+            // width just over 100 % does just about what the exact pass-through at 100 % does.
+            let floor = 1.0 / to.iter().fold(1.0f32, |m, &w| m.max(w));
             for ((g, &m), &sd) in gains.iter_mut().zip(mid).zip(side) {
                 let (mm, ss) = (m * m, sd * sd);
                 st.mid_fast += c.fast * (mm - st.mid_fast);
@@ -394,7 +401,7 @@ impl StereoImager {
                     (k * st.mid_slow / st.side_slow.max(1.0e-20))
                         .min(k * st.mid_fast / st.side_fast.max(1.0e-20))
                         .sqrt()
-                        .min(1.0)
+                        .clamp(floor, 1.0)
                 } else {
                     1.0
                 };
@@ -601,8 +608,11 @@ mod tests {
         }
     }
 
+    /// Widening a mix whose side outweighs its mid (correlation under 0): the guard takes the
+    /// added width back, down to the input's own and no further (side gain 1/1.3); without the
+    /// guard the output is more anti-phase than the input.
     #[test]
-    fn guard_narrows_anti_phase_wide_input_to_non_negative_correlation() {
+    fn guard_takes_back_the_width_it_adds_to_anti_phase_input() {
         let mut s = StereoImager::new(FS, BLOCK, 2);
         s.set_band_widths(&[1.3; 3]);
         let (l0, r0) = (0..100)
@@ -617,16 +627,75 @@ mod tests {
             "input {}",
             correlation(&l0, &r0)
         );
+        let input = correlation(&l0, &r0);
         let (l, r) = run(&mut s, 300, wide_pair);
         let c = correlation(&l, &r);
-        assert!(c >= 0.0, "output correlation {c}");
-        assert!(s.guard_gain() < 1.0);
-        // Without the guard the same setting is anti-phase.
+        assert!((c - input).abs() < 0.02, "output {c}, input {input}");
+        assert!(
+            (s.guard_gain() - 1.0 / 1.3).abs() < 1.0e-4,
+            "{}",
+            s.guard_gain()
+        );
         let mut s = StereoImager::new(FS, BLOCK, 2);
         s.set_band_widths(&[1.3; 3]);
         s.set_correlation_guard(false);
         let (l, r) = run(&mut s, 300, wide_pair);
-        assert!(correlation(&l, &r) < -0.2);
+        assert!(
+            correlation(&l, &r) < input - 0.05,
+            "{}",
+            correlation(&l, &r)
+        );
+    }
+
+    /// Widening a positively correlated mix until its side would outweigh its mid: the guard
+    /// holds the output at the guard's correlation, inside what it may take back.
+    #[test]
+    fn guard_holds_widened_correlated_input_at_its_correlation() {
+        let pair = |b: usize| {
+            let a = sine(440.0, 0.4, b * BLOCK);
+            let c = sine(1_250.0, 0.3, b * BLOCK);
+            let l: Vec<f32> = a.iter().zip(&c).map(|(x, y)| x + y).collect();
+            let r: Vec<f32> = a.iter().zip(&c).map(|(x, y)| x - y).collect();
+            (l, r)
+        };
+        let (l0, r0) = pair(3);
+        assert!(correlation(&l0, &r0) > 0.2);
+        let mut s = StereoImager::new(FS, BLOCK, 2);
+        s.set_band_widths(&[2.0; 3]);
+        let (l, r) = run(&mut s, 300, pair);
+        let c = correlation(&l, &r);
+        assert!(
+            (c - GUARD_CORRELATION).abs() < 0.03,
+            "output correlation {c}"
+        );
+        assert!(
+            s.guard_gain() > 0.5 && s.guard_gain() < 1.0,
+            "{}",
+            s.guard_gain()
+        );
+    }
+
+    /// Just over 100 % the guard does next to nothing (the pass-through at exactly 100 % does
+    /// nothing): on anti-phase input its gain stays within the added 0.03 % of 1, and the
+    /// output is the unguarded one within -60 dB.
+    #[test]
+    fn a_width_just_over_one_is_next_to_the_pass_through() {
+        let mut guarded = StereoImager::new(FS, BLOCK, 2);
+        let mut free = StereoImager::new(FS, BLOCK, 2);
+        free.set_correlation_guard(false);
+        for s in [&mut guarded, &mut free] {
+            s.set_band_widths(&[1.0003; 3]);
+        }
+        let (l, r) = run(&mut guarded, 300, wide_pair);
+        let (fl, fr) = run(&mut free, 300, wide_pair);
+        assert!(guarded.guard_gain() >= 1.0 / 1.0003 - 1.0e-6);
+        let worst = l
+            .iter()
+            .zip(&fl)
+            .chain(r.iter().zip(&fr))
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1.0e-3, "largest difference {worst}");
     }
 
     #[test]
