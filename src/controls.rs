@@ -177,7 +177,12 @@ impl Controls {
             max_limiter_gr_db: self.max_limiting_db,
             eq_amount: self.eq_amount,
             tilt_db_per_oct: 0.0,
-            dynamics_amount: self.dynamics_amount,
+            // The compressor switched off asks for no compression (nor for loudness).
+            dynamics_amount: if self.dynamics_enabled {
+                self.dynamics_amount
+            } else {
+                0.0
+            },
             width_preference: 1.0,
             hybrid_blend: self.hybrid_blend,
             ref_tone: self.match_tone,

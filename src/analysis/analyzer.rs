@@ -829,11 +829,13 @@ mod tests {
         assert_eq!(t.reasons.leveler, LevelerReason::TowardTarget);
         assert_eq!(t.loudness_shortfall_db, 0.0);
         assert!((t.leveler_gain_db - (-14.0 - t.measured.programme_lufs)).abs() < 0.01);
-        // Pink noise with a high crest and a -5 LUFS target: the limiter would need far more
-        // than 4 dB, so the leveler stops at ceiling + 4 dB - peak and reports the rest.
+        // Pink noise with a high crest and a -5 LUFS target, the compressor off: the limiter
+        // would need far more than 4 dB, so the leveler stops at ceiling + 4 dB - peak and
+        // reports the rest.
         let p = pink(3, 48_000 * 30, 0.4);
         let cfg = AnalysisConfig {
             target_lufs: -5.0,
+            dynamics_amount: 0.0,
             ..no_eq
         };
         let t = run(&p, &p, 4096, cfg).targets();

@@ -206,6 +206,58 @@ mod tests {
         out.iter_mut().map(|c| c.split_off(latency)).collect()
     }
 
+    /// Pink noise whose loudness swings slowly by 6 dB, as music's passages do.
+    fn swinging_pink(seconds: f32) -> Vec<Vec<f32>> {
+        let swing = |i: usize| 10f32.powf(-0.15 * (1.0 + (0.7 * i as f32 / FS as f32).sin()));
+        stereo_pink(seconds)
+            .into_iter()
+            .map(|c| c.iter().enumerate().map(|(i, v)| v * swing(i)).collect())
+            .collect()
+    }
+
+    /// Healthy dynamics and a target half a dB louder than the leveler reaches within Max
+    /// Limiting (2 dB: noise limited by 4 dB already gives back most of each further dB):
+    /// compressed just enough, and the render lands on the target under the ceiling.
+    #[test]
+    fn healthy_music_short_of_a_loud_target_is_compressed_just_enough_to_reach_it() {
+        use crate::analysis::targets::{eq_loudness_change, CompReason, MAX_LOUDNESS_RATIO};
+        let audio = swinging_pink(20.0);
+        let loud = |target_lufs| Controls {
+            loudness_from_preset: false,
+            target_lufs,
+            max_limiting_db: 2.0,
+            ..Controls::default()
+        };
+        let h = heard(&audio, &loud(-14.0));
+        let m = h.measured;
+        let t = held_targets(&h, &loud(-14.0), None);
+        let eq_change = eq_loudness_change(&m.band_power, &t.eq_gains_db);
+        let c = loud(-14.0);
+        // The loudest target the leveler reaches with the limiter at Max Limiting.
+        let reachable =
+            m.programme_lufs + c.ceiling_dbtp + c.max_limiting_db - m.peak_envelope_dbtp;
+        let (within, _) = calibrated_targets(&h, &loud(reachable - 0.5), None).unwrap();
+        assert_eq!(within.comp_ratio, 1.0, "{:?}", within.reasons);
+        assert_eq!(within.reasons.comp, CompReason::HealthyDynamics);
+        let goal = reachable + 0.5;
+        let controls = loud(goal);
+        let (t, _) = calibrated_targets(&h, &controls, None).unwrap();
+        assert_eq!(t.reasons.comp, CompReason::ForLoudness, "{:?}", t.reasons);
+        assert_eq!(t.reasons.leveler, LevelerReason::TowardTarget);
+        assert!(t.comp_ratio > 1.0 && t.comp_ratio <= MAX_LOUDNESS_RATIO);
+        let out = heard(&render(&audio, &controls, &t), &controls).measured;
+        assert!(
+            (out.integrated_lufs - goal).abs() <= 0.3,
+            "{} LUFS for {goal} (EQ {eq_change} dB)",
+            out.integrated_lufs
+        );
+        assert!(
+            out.true_peak_dbtp <= c.ceiling_dbtp,
+            "{} dBTP",
+            out.true_peak_dbtp
+        );
+    }
+
     fn reference_controls() -> Controls {
         Controls {
             mode: Mode::Reference,
