@@ -29,7 +29,7 @@ use auralis::analysis::presets::PresetSpec;
 use auralis::analysis::targets::{adaptive_corridor, derive, LevelerReason};
 use auralis::analysis::{AnalysisMode, MasteringMode, Measured, Targets};
 use auralis::dsp::bark::BANDS;
-use auralis::learn::{self, calibrate};
+use auralis::learn::{self, calibrate_leveler};
 
 /// One track's pass 1, with its BS.1770 meter.
 pub struct Track {
@@ -177,21 +177,7 @@ pub fn plan(jobs: &[Job], tracks: &[Track]) -> Result<Plan> {
                 std::array::from_fn(|b| (record_eq[b] + correction[b]).clamp(-max_db, max_db));
             correction_db = correction.iter().fold(0.0f32, |a, c| a.max(c.abs()));
         }
-        let mut rounds = 0;
-        if job.controls.leveler_enabled && targets.reasons.leveler != LevelerReason::Off {
-            let capped = targets.reasons.leveler == LevelerReason::CappedByLimiter;
-            let calibration = calibrate(
-                &heard.excerpts,
-                heard.sample_rate,
-                &job.controls,
-                &targets,
-                heard.measured.integrated_lufs,
-                targets.target_lufs,
-                capped,
-            )?;
-            targets.leveler_gain_db = calibration.leveler_gain_db;
-            rounds = calibration.rounds;
-        }
+        let rounds = calibrate_leveler(heard, &job.controls, &mut targets)?;
         plans.push(TrackPlan {
             job,
             targets,

@@ -397,16 +397,15 @@ impl Compressor {
         if self.needs_update {
             self.update();
         }
-        if self.ratio == 1.0 && self.is_at_rest() {
+        let idle = if self.ratio == 1.0 && self.is_at_rest() {
             // At ratio 1 the curve is the identity: the wanted reduction is 0 dB at every level
             // (the full path computes `x - (t + (x - t))`, within an f32 rounding of 0: test
             // `ratio_one_at_rest_skips_the_detector_within_rounding`), so detection is skipped.
             gains.fill(0.0);
-            self.hold_reduction(gains);
-            gains.fill(self.makeup_gain());
-            return;
-        }
-        let idle = self.wanted_reduction(sidechain, gains);
+            true
+        } else {
+            self.wanted_reduction(sidechain, gains)
+        };
         if idle && self.is_at_rest() {
             // Nothing to reduce, release or hold: the reduction stays exactly at 0 dB (the hold
             // still counts the block's zeros, so its chunks stay on the same grid).

@@ -100,21 +100,32 @@ pub fn calibrated_targets(
     reference: Option<&ReferenceProfile>,
 ) -> Result<(Targets, usize)> {
     let mut targets = held_targets(heard, controls, reference);
+    let rounds = calibrate_leveler(heard, controls, &mut targets)?;
+    Ok((targets, rounds))
+}
+
+/// Tunes `targets`' leveler gain on the excerpts `heard` kept (see [`calibrate`]), unless the
+/// leveler is off; returns the calibration's rounds.
+pub fn calibrate_leveler(
+    heard: &Heard,
+    controls: &Controls,
+    targets: &mut Targets,
+) -> Result<usize> {
     if !controls.leveler_enabled || targets.reasons.leveler == LevelerReason::Off {
-        return Ok((targets, 0));
+        return Ok(0);
     }
     let capped = targets.reasons.leveler == LevelerReason::CappedByLimiter;
     let calibration = calibrate(
         &heard.excerpts,
         heard.sample_rate,
         controls,
-        &targets,
+        targets,
         heard.measured.integrated_lufs,
         targets.target_lufs,
         capped,
     )?;
     targets.leveler_gain_db = calibration.leveler_gain_db;
-    Ok((targets, calibration.rounds))
+    Ok(calibration.rounds)
 }
 
 /// Learns a whole audio file: decodes it, listens, and returns the calibrated held targets
