@@ -246,6 +246,68 @@ fn masters_land_on_the_loudness_target_under_the_ceiling_at_full_length() {
     }
 }
 
+/// Max Limiting holds on the whole render, not only on the excerpts the calibration measures:
+/// a loud burst in a stretch no excerpt keeps (40 s make 20 excerpt slots, of which every other
+/// one is kept) would have the limiter take several dB more than Max Limiting at the loudness
+/// target. The render takes
+/// the gain back until the limiter's deepest reduction is within Max Limiting (4 dB), and the
+/// report says the leveler is capped, with the shortfall the output shows.
+#[test]
+fn a_burst_the_excerpts_miss_is_still_limited_within_max_limiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let rate = 44_100;
+    let mut signal = programme(rate, 40.0, 2);
+    let peak = signal
+        .iter()
+        .flat_map(|c| c.iter())
+        .fold(0.0f32, |a, &x| a.max(x.abs()));
+    // 50 ms of 3 kHz (where the EQ stays near 0 dB) at 11 dB over the programme's peak,
+    // 23 s in (the twelfth slot).
+    let burst = 3.5 * peak;
+    for ch in signal.iter_mut() {
+        for i in 0..(rate as usize / 20) {
+            let t = i as f32 / rate as f32;
+            ch[23 * rate as usize + i] += burst * (std::f32::consts::TAU * 3000.0 * t).sin();
+        }
+    }
+    let input = dir.path().join("burst.wav");
+    write_input(&input, &signal, rate, Format::Float32);
+    let output = dir.path().join("out.wav");
+    let report = dir.path().join("r.json");
+    auralis_ok(&[
+        "master",
+        s(&input),
+        "-o",
+        s(&output),
+        "--target-lufs",
+        "-14",
+        "--format",
+        "wav32f",
+        "--report",
+        s(&report),
+    ]);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let file = &json["files"][0];
+    let deepest = file["limiting"]["max_reduction_db"].as_f64().unwrap();
+    assert!(deepest <= 4.5, "the limiter took {deepest:.1} dB: {file}");
+    assert!(file["renders"].as_u64().unwrap() >= 2, "{file}");
+    let targets = reported_targets(&report);
+    assert_eq!(
+        targets.reasons.leveler,
+        auralis::analysis::targets::LevelerReason::CappedByLimiter
+    );
+    let (lufs, tp) = measure(&read_wav(&output).0, rate);
+    assert!(tp <= -1.0, "{tp} dBTP");
+    let shortfall = -14.0 - lufs;
+    assert!(shortfall > 0.3, "{lufs} LUFS");
+    let reported = file["loudness_shortfall_db"].as_f64().unwrap();
+    assert!(
+        (reported - shortfall).abs() < 0.1,
+        "{reported} vs {shortfall}"
+    );
+}
+
 #[test]
 fn sixteen_and_twenty_four_bit_outputs_are_written_as_asked() {
     let dir = tempfile::tempdir().unwrap();

@@ -543,6 +543,12 @@ pub fn loudness_compression(
     (threshold, r, reduction(r))
 }
 
+/// Whether the compressor may be asked to close a loudness gap (the third resort): the user
+/// lets it work (Dynamics on, its amount above 0) and the rules have not turned it off.
+pub fn compressor_serves_loudness(cfg: &AnalysisConfig, reason: CompReason) -> bool {
+    cfg.dynamics_amount > 0.0 && reason != CompReason::Off
+}
+
 /// Raw targets for the measurements and config (no rate limiting, no motion state).
 pub fn derive(m: &Measured, cfg: &AnalysisConfig, reference: Option<&ReferenceProfile>) -> Targets {
     let mut t = Targets::neutral();
@@ -603,7 +609,7 @@ pub fn derive(m: &Measured, cfg: &AnalysisConfig, reference: Option<&ReferencePr
     let mut gr_cap =
         cfg.ceiling_dbtp + cfg.max_limiter_gr_db.max(0.0) - (m.peak_envelope_dbtp + eq_change);
     // The third resort: the compressor takes out what the leveler and the limiter cannot.
-    let compressor_allowed = cfg.dynamics_amount > 0.0 && p.comp_reason != CompReason::Off;
+    let compressor_allowed = compressor_serves_loudness(cfg, p.comp_reason);
     if p.loudness_amount > 0.0 && compressor_allowed && desired - gr_cap > LOUDNESS_GAP_TOLERANCE_DB
     {
         let gap = desired - gr_cap;

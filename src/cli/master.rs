@@ -3,7 +3,9 @@
 //! runs. Between the two, the leveler's gain is calibrated on excerpts kept by pass 1 (see
 //! [`auralis::learn::calibration`]: the chain is not linear, the limiter takes back part of any boost), so the
 //! one render usually lands on the target. A render that still misses it by more than
-//! [`LOUDNESS_TOLERANCE_LU`] is corrected and rendered again.
+//! [`LOUDNESS_TOLERANCE_LU`] is corrected and rendered again, never past Max Limiting as the
+//! render measured it: a render whose limiter took more (peaks the excerpts missed) is taken
+//! back to it, and the leveler is then reported capped.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -24,6 +26,7 @@ use auralis::analysis::targets::{adaptive_corridor, LevelerReason};
 use auralis::analysis::{Listener, ReferenceProfile, Targets};
 use auralis::controls::Controls;
 use auralis::dsp::bark;
+use auralis::learn::calibration::LIMITING_TOLERANCE_DB;
 use auralis::learn::{self, Heard};
 use auralis::session::Session;
 use ebur128::EbuR128;
@@ -320,7 +323,6 @@ pub fn render_and_report(
     album: Option<&mut EbuR128>,
 ) -> Result<FileReport> {
     let heard = &analysis.heard;
-    let capped = targets.reasons.leveler == LevelerReason::CappedByLimiter;
     let goal = targets.target_lufs;
 
     let mut renders = 1;
@@ -346,13 +348,39 @@ pub fn render_and_report(
         meter.as_mut(),
         plot.as_mut(),
     )?;
+    // Max Limiting, as this render measured it: a lookahead limiter's deepest reduction follows
+    // the gain before it dB for dB.
+    let allowed = job.controls.max_limiting_db.max(0.0);
+    let limiter = job.controls.limiter_enabled;
+    // Without the limiter, the analysis's estimate of Max Limiting is all that keeps the peaks
+    // near the ceiling: never pushed past.
+    let held_by_estimate = !limiter && targets.reasons.leveler == LevelerReason::CappedByLimiter;
+    // The render loop stopped at Max Limiting short of the target.
+    let mut capped = false;
     while renders < MAX_RENDERS && job.controls.leveler_enabled {
         let miss = goal - result.after.integrated_lufs;
-        // Never push past what the analysis allowed the limiter to take.
-        if miss.abs() <= LOUDNESS_TOLERANCE_LU || (capped && miss > 0.0) || !miss.is_finite() {
+        if !miss.is_finite() {
             break;
         }
-        targets.leveler_gain_db += miss;
+        let deepest = result.limiting.max_reduction_db;
+        let step = if limiter && deepest > allowed + LIMITING_TOLERANCE_DB {
+            // The whole file has peaks the excerpts missed: take the excess back.
+            capped = true;
+            miss.min(allowed - deepest)
+        } else if miss.abs() <= LOUDNESS_TOLERANCE_LU || (held_by_estimate && miss > 0.0) {
+            break;
+        } else if limiter && miss > 0.0 && miss > allowed - deepest {
+            // Never push past what Max Limiting allows.
+            capped = true;
+            let room = allowed - deepest;
+            if room <= LOUDNESS_TOLERANCE_LU {
+                break;
+            }
+            room
+        } else {
+            miss
+        };
+        targets.leveler_gain_db += step;
         bar.set_length(bar.length().unwrap_or(0) + heard.frames);
         // Discard the first render (and its temporary file) before writing the next one.
         drop(result);
@@ -367,6 +395,17 @@ pub fn render_and_report(
             plot.as_mut(),
         )?;
         renders += 1;
+    }
+    // What the render shows, whatever the calibration expected.
+    let miss = goal - result.after.integrated_lufs;
+    if limiter && (capped || targets.reasons.leveler == LevelerReason::CappedByLimiter) {
+        if miss > LOUDNESS_TOLERANCE_LU {
+            targets.reasons.leveler = LevelerReason::CappedByLimiter;
+            targets.loudness_shortfall_db = miss;
+        } else {
+            targets.reasons.leveler = LevelerReason::TowardTarget;
+            targets.loudness_shortfall_db = 0.0;
+        }
     }
     let Render {
         writer,

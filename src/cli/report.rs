@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::source::Input;
 use auralis::analysis::corridor::{Corridor, Placement};
+use auralis::analysis::targets::LevelerReason;
 
 /// Loudness figures of one signal (EBU R128 / ITU-R BS.1770-4).
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -146,11 +147,18 @@ impl FileReport {
             if self.renders == 1 { "" } else { "s" },
         );
         if let Some(short) = self.loudness_shortfall_db {
-            s.push_str(&format!(
-                "\n  note: the target is {short:.1} dB out of reach under the {:.1} dBTP ceiling \
-                 without limiting harder than allowed",
-                self.ceiling_dbtp
-            ));
+            if self.targets.reasons.leveler == LevelerReason::CappedByLimiter {
+                s.push_str(&format!(
+                    "\n  note: the target is {short:.1} dB out of reach under the {:.1} dBTP \
+                     ceiling without limiting harder than allowed",
+                    self.ceiling_dbtp
+                ));
+            } else {
+                s.push_str(&format!(
+                    "\n  note: the output is {short:.1} dB under the target after {} renders",
+                    self.renders
+                ));
+            }
         }
         for (stage, why) in self.targets.reasons.why() {
             s.push_str(&format!("\n  {stage}: {why}"));

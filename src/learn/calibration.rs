@@ -35,6 +35,9 @@ pub const MAX_ROUNDS: usize = 5;
 /// The most the calibration moves the leveler's gain from where the analysis put it, either
 /// way, dB.
 pub const MAX_CORRECTION_DB: f32 = 24.0;
+/// How far the limiter's deepest reduction on the excerpts may exceed Max Limiting before the
+/// calibration takes the gain back, dB.
+pub const LIMITING_TOLERANCE_DB: f32 = 0.5;
 
 struct Excerpt {
     slot: u64,
@@ -122,20 +125,27 @@ impl Excerpts {
     }
 
     /// The measured parts' input loudness (gated integrated, LUFS).
-    fn input_lufs(&self, sample_rate: u32) -> Result<f64> {
+    fn input_lufs(&self, sample_rate: u32) -> f64 {
         let mut meter = LoudnessMeter::new(sample_rate, self.channels).max_peak_only();
         for e in &self.kept {
             let parts: Vec<&[f32]> = e.audio.iter().map(|c| &c[self.warmup..]).collect();
             meter.add(&parts);
         }
-        Ok(meter.integrated() as f64)
+        meter.integrated() as f64
     }
 
-    /// The measured parts' loudness after the chain with `targets` (gated integrated, LUFS).
-    fn output_lufs(&self, sample_rate: u32, controls: &Controls, targets: &Targets) -> Result<f64> {
+    /// The measured parts' loudness after the chain with `targets` (gated integrated, LUFS),
+    /// and the limiter's deepest gain reduction over them (dB, positive).
+    fn output_measure(
+        &self,
+        sample_rate: u32,
+        controls: &Controls,
+        targets: &Targets,
+    ) -> (f64, f32) {
         const BLOCK: usize = super::BLOCK;
         let mut meter = LoudnessMeter::new(sample_rate, self.channels).max_peak_only();
         let mut buffers = vec![vec![0.0f32; BLOCK]; self.channels];
+        let mut limiting = 0.0f32;
         for e in &self.kept {
             let mut session = Session::new(
                 sample_rate as f32,
@@ -150,7 +160,11 @@ impl Excerpts {
             let (from, to) = (self.warmup + latency, self.length + latency);
             let mut pos = 0;
             while pos < to {
-                let n = BLOCK.min(to - pos);
+                // A block ends where the measured part starts, so the limiter's reduction of
+                // each block belongs wholly to the warm-up or to the measured part (with held
+                // targets the output does not depend on the blocks).
+                let end = if pos < from { from } else { to };
+                let n = BLOCK.min(end - pos);
                 for (b, c) in buffers.iter_mut().zip(&e.audio) {
                     let have = c.len().saturating_sub(pos).min(n);
                     b[..have].copy_from_slice(&c[pos..pos + have]);
@@ -161,15 +175,15 @@ impl Excerpts {
                         buffers.iter_mut().map(|b| &mut b[..n]).collect();
                     session.process(&mut block);
                 }
-                let (a, b) = (from.max(pos), (pos + n).min(to));
-                if a < b {
-                    let parts: Vec<&[f32]> = buffers.iter().map(|x| &x[a - pos..b - pos]).collect();
+                if pos >= from {
+                    let parts: Vec<&[f32]> = buffers.iter().map(|x| &x[..n]).collect();
                     meter.add(&parts);
+                    limiting = limiting.max(session.engine().limiter_reduction_db());
                 }
                 pos += n;
             }
         }
-        Ok(meter.integrated() as f64)
+        (meter.integrated() as f64, limiting)
     }
 }
 
@@ -182,13 +196,24 @@ pub struct Calibration {
     pub estimate_lufs: f32,
     /// Rounds run (0: no excerpts or nothing measurable; the gain is unchanged).
     pub rounds: usize,
+    /// The limiter's deepest gain reduction on the excerpts at that gain, dB (NaN when no
+    /// round ran).
+    pub limiting_db: f32,
+    /// The gain was held back because the limiter took more than Max Limiting on the
+    /// excerpts: the goal is out of reach within it.
+    pub held_by_limiter: bool,
 }
 
 /// Tunes `targets.leveler_gain_db` so the excerpts' estimate of the whole output lands on
 /// `goal` LUFS; `whole_input_lufs` is the whole input's integrated loudness. With `no_boost`
-/// (the analysis capped the gain at what the limiter may take) the gain never rises above
-/// where it starts. Secant steps on the measured loudness, so the compressor's and limiter's
+/// the gain never rises above where it starts. Secant steps on the measured loudness, so the compressor's and limiter's
 /// nonlinearity is followed; the gain moves at most ±[`MAX_CORRECTION_DB`] from its start.
+///
+/// Max Limiting is measured, not only estimated: where the limiter's deepest reduction on the
+/// excerpts exceeds `controls.max_limiting_db` by more than [`LIMITING_TOLERANCE_DB`], the gain
+/// may rise no further than where that excess is taken back (the deepest reduction of a
+/// lookahead limiter follows the gain before it dB for dB), and the result says so
+/// ([`Calibration::held_by_limiter`]).
 pub fn calibrate(
     excerpts: &Excerpts,
     sample_rate: u32,
@@ -203,29 +228,45 @@ pub fn calibrate(
         leveler_gain_db: start,
         estimate_lufs: f32::NAN,
         rounds: 0,
+        limiting_db: f32::NAN,
+        held_by_limiter: false,
     };
     if excerpts.is_empty() || !whole_input_lufs.is_finite() || whole_input_lufs < -70.0 {
         return Ok(unchanged);
     }
-    let input = excerpts.input_lufs(sample_rate)?;
+    let input = excerpts.input_lufs(sample_rate);
     if input.is_nan() || input < -70.0 {
         return Ok(unchanged);
     }
-    let estimate = |gain: f32| -> Result<f32> {
+    let estimate = |gain: f32| -> (f32, f32) {
         let mut t = *targets;
         t.leveler_gain_db = gain;
-        let out = excerpts.output_lufs(sample_rate, controls, &t)?;
-        Ok((whole_input_lufs as f64 + out - input) as f32)
+        let (out, limiting) = excerpts.output_measure(sample_rate, controls, &t);
+        ((whole_input_lufs as f64 + out - input) as f32, limiting)
     };
     let reach = MAX_CORRECTION_DB;
-    let (lo, hi) = (start - reach, if no_boost { start } else { start + reach });
+    let (lo, mut hi) = (start - reach, if no_boost { start } else { start + reach });
+    let allowed = controls.max_limiting_db.max(0.0);
+    let mut held_by_limiter = false;
+    // Lowers `hi` to where the limiter takes Max Limiting, when it takes clearly more at `gain`.
+    let bound = |gain: f32, limiting: f32, hi: &mut f32, held: &mut bool| {
+        if limiting > allowed + LIMITING_TOLERANCE_DB {
+            *hi = hi.min(gain - (limiting - allowed)).max(lo);
+            *held = true;
+        }
+    };
     let mut gain = start;
-    let mut est = estimate(gain)?;
+    let (mut est, mut limiting_db) = estimate(gain);
+    bound(gain, limiting_db, &mut hi, &mut held_by_limiter);
     let mut rounds = 1;
     let mut previous: Option<(f32, f32)> = None;
     while rounds < MAX_ROUNDS && est.is_finite() {
         let miss = goal - est;
-        if miss.abs() <= CALIBRATION_TOLERANCE_LU || (no_boost && miss > 0.0 && gain >= hi) {
+        let over = gain > hi + 1e-3;
+        if !over
+            && (miss.abs() <= CALIBRATION_TOLERANCE_LU
+                || ((no_boost || held_by_limiter) && miss > 0.0 && gain >= hi - 1e-3))
+        {
             break;
         }
         // The loudness rises by at most 1 dB per dB of gain (less where the limiter works):
@@ -242,7 +283,14 @@ pub fn calibrate(
         }
         previous = Some((gain, est));
         gain = next;
-        est = estimate(gain)?;
+        (est, limiting_db) = estimate(gain);
+        bound(gain, limiting_db, &mut hi, &mut held_by_limiter);
+        rounds += 1;
+    }
+    if gain > hi + 1e-3 {
+        // Out of rounds above the bound: one more, at it.
+        gain = hi;
+        (est, limiting_db) = estimate(gain);
         rounds += 1;
     }
     if !est.is_finite() {
@@ -252,6 +300,8 @@ pub fn calibrate(
         leveler_gain_db: gain,
         estimate_lufs: est,
         rounds,
+        limiting_db,
+        held_by_limiter,
     })
 }
 

@@ -13,7 +13,10 @@ use std::path::Path;
 
 use anyhow::{bail, Result};
 
-use crate::analysis::targets::{derive, LevelerReason};
+use crate::analysis::targets::{
+    compressor_serves_loudness, derive, eq_loudness_change, loudness_compression, CompReason,
+    LevelerReason, LOUDNESS_GAP_TOLERANCE_DB,
+};
 use crate::analysis::{AnalysisMode, Analyzer, Fingerprint, Measured, ReferenceProfile, Targets};
 use crate::audio_file::AudioReader;
 use crate::controls::Controls;
@@ -92,8 +95,8 @@ pub fn held_targets(
     t
 }
 
-/// The held targets with the leveler calibrated on the excerpts (see [`calibrate`]), and the
-/// calibration's rounds.
+/// The held targets with the leveler calibrated on the excerpts (see [`calibrate_leveler`]),
+/// and the calibration's rounds.
 pub fn calibrated_targets(
     heard: &Heard,
     controls: &Controls,
@@ -106,6 +109,16 @@ pub fn calibrated_targets(
 
 /// Tunes `targets`' leveler gain on the excerpts `heard` kept (see [`calibrate`]), unless the
 /// leveler is off; returns the calibration's rounds.
+///
+/// The analysis's rule counts on the leveler's gain reaching the loudness target as long as
+/// the limiter stays within Max Limiting, but the limiter also takes back loudness. When the
+/// calibration stops at Max Limiting short of the goal, the compressor takes its part as the
+/// third resort, by the analysis's own rule ([`loudness_compression`], `CompReason::ForLoudness`)
+/// for the gap the excerpts show, and the calibration runs again; the compressor stays only if
+/// that brings the excerpts more than [`LOUDNESS_GAP_TOLERANCE_DB`] closer. Where it still
+/// stops there, the leveler is reported capped (`LevelerReason::CappedByLimiter`) with the
+/// shortfall the excerpts show, and the render does not push past it; where the target is
+/// reached, it is reported reached, wherever the analysis's estimate put the cap.
 pub fn calibrate_leveler(
     heard: &Heard,
     controls: &Controls,
@@ -114,18 +127,68 @@ pub fn calibrate_leveler(
     if !controls.leveler_enabled || targets.reasons.leveler == LevelerReason::Off {
         return Ok(0);
     }
-    let capped = targets.reasons.leveler == LevelerReason::CappedByLimiter;
-    let calibration = calibrate(
-        &heard.excerpts,
-        heard.sample_rate,
-        controls,
-        targets,
-        heard.measured.integrated_lufs,
-        targets.target_lufs,
-        capped,
-    )?;
-    targets.leveler_gain_db = calibration.leveler_gain_db;
-    Ok(calibration.rounds)
+    // With the limiter on, Max Limiting is measured on the excerpts (and the render), and the
+    // analysis's estimate of where the leveler reaches it is only the calibration's start;
+    // with it off, that estimate is all there is between the peaks and the ceiling.
+    let no_boost =
+        !controls.limiter_enabled && targets.reasons.leveler == LevelerReason::CappedByLimiter;
+    let run = |targets: &Targets| {
+        calibrate(
+            &heard.excerpts,
+            heard.sample_rate,
+            controls,
+            targets,
+            heard.measured.integrated_lufs,
+            targets.target_lufs,
+            no_boost,
+        )
+    };
+    let mut c = run(targets)?;
+    let mut rounds = c.rounds;
+    let gap = targets.target_lufs - c.estimate_lufs;
+    if c.held_by_limiter
+        && gap > LOUDNESS_GAP_TOLERANCE_DB
+        && compressor_serves_loudness(&controls.analysis_config(), targets.reasons.comp)
+    {
+        let m = &heard.measured;
+        let eq_change = eq_loudness_change(&m.band_power, &targets.eq_gains_db);
+        let (threshold, ratio, _) = loudness_compression(
+            gap,
+            targets.comp_threshold_db,
+            targets.comp_ratio,
+            m.programme_lufs + eq_change,
+            m.peak_envelope_dbtp + eq_change,
+        );
+        if ratio > targets.comp_ratio {
+            let mut compressed = *targets;
+            compressed.comp_threshold_db = threshold.min(0.0);
+            compressed.comp_ratio = ratio;
+            compressed.reasons.comp = CompReason::ForLoudness;
+            compressed.leveler_gain_db = c.leveler_gain_db;
+            let again = run(&compressed)?;
+            rounds += again.rounds;
+            // Kept only where it brings the music measurably closer: a compressor that leaves
+            // the loudness where it was (fast peaks its detector does not follow) is
+            // processing for nothing.
+            if again.estimate_lufs > c.estimate_lufs + LOUDNESS_GAP_TOLERANCE_DB {
+                *targets = compressed;
+                c = again;
+            }
+        }
+    }
+    targets.leveler_gain_db = c.leveler_gain_db;
+    if c.held_by_limiter {
+        targets.reasons.leveler = LevelerReason::CappedByLimiter;
+        targets.loudness_shortfall_db = (targets.target_lufs - c.estimate_lufs).max(0.0);
+    } else if !no_boost
+        && c.rounds > 0
+        && (targets.target_lufs - c.estimate_lufs).abs() <= LOUDNESS_GAP_TOLERANCE_DB
+    {
+        // Reached within Max Limiting, wherever the analysis's estimate put the cap.
+        targets.reasons.leveler = LevelerReason::TowardTarget;
+        targets.loudness_shortfall_db = 0.0;
+    }
+    Ok(rounds)
 }
 
 /// Learns a whole audio file: decodes it, listens, and returns the calibrated held targets
@@ -190,6 +253,15 @@ mod tests {
     /// Renders `audio` through a session holding `targets` (as the command's pass 2 does),
     /// latency removed.
     fn render(audio: &[Vec<f32>], controls: &Controls, targets: &Targets) -> Vec<Vec<f32>> {
+        render_limited(audio, controls, targets).0
+    }
+
+    /// [`render`], and the limiter's deepest gain reduction, dB.
+    fn render_limited(
+        audio: &[Vec<f32>],
+        controls: &Controls,
+        targets: &Targets,
+    ) -> (Vec<Vec<f32>>, f32) {
         let mut session = Session::new(
             FS as f32,
             BLOCK,
@@ -208,13 +280,18 @@ mod tests {
             })
             .collect();
         let mut start = 0;
+        let mut deepest = 0.0f32;
         while start < frames + latency {
             let end = (start + BLOCK).min(frames + latency);
             let mut block: Vec<&mut [f32]> = out.iter_mut().map(|c| &mut c[start..end]).collect();
             session.process(&mut block);
+            deepest = deepest.max(session.engine().limiter_reduction_db());
             start = end;
         }
-        out.iter_mut().map(|c| c.split_off(latency)).collect()
+        (
+            out.iter_mut().map(|c| c.split_off(latency)).collect(),
+            deepest,
+        )
     }
 
     /// Pink noise whose loudness swings slowly by 6 dB, as music's passages do.
@@ -226,12 +303,18 @@ mod tests {
             .collect()
     }
 
-    /// Healthy dynamics and a target half a dB louder than the leveler reaches within Max
-    /// Limiting (2 dB: noise limited by 4 dB already gives back most of each further dB):
-    /// compressed just enough, and the render lands on the target under the ceiling.
+    /// Healthy dynamics and Max Limiting 2 dB (noise limited by 2 dB already gives back part of
+    /// each further dB, which the analysis's rule does not count):
+    /// - a target the leveler reaches with the limiter well within Max Limiting: not compressed;
+    /// - half a dB under the loudest target the rule says the leveler reaches within it: the
+    ///   limiter would take more, so compressed, less than the firmest ratio, and the render
+    ///   lands on the target under the ceiling with the limiter within Max Limiting;
+    /// - two dB over it: out of reach even at the firmest ratio; the leveler is reported capped
+    ///   with the shortfall the render shows, and the limiter stays within Max Limiting.
     #[test]
     fn healthy_music_short_of_a_loud_target_is_compressed_just_enough_to_reach_it() {
-        use crate::analysis::targets::{eq_loudness_change, CompReason, MAX_LOUDNESS_RATIO};
+        use crate::analysis::targets::{CompReason, MAX_LOUDNESS_RATIO};
+        use calibration::LIMITING_TOLERANCE_DB;
         let audio = swinging_pink(20.0);
         let loud = |target_lufs| Controls {
             loudness_from_preset: false,
@@ -241,25 +324,34 @@ mod tests {
         };
         let h = heard(&audio, &loud(-14.0));
         let m = h.measured;
-        let t = held_targets(&h, &loud(-14.0), None);
-        let eq_change = eq_loudness_change(&m.band_power, &t.eq_gains_db);
         let c = loud(-14.0);
-        // The loudest target the leveler reaches with the limiter at Max Limiting.
+        let allowed = c.max_limiting_db + LIMITING_TOLERANCE_DB;
+        // The loudest target the analysis's rule says the leveler reaches with the limiter
+        // at Max Limiting.
         let reachable =
             m.programme_lufs + c.ceiling_dbtp + c.max_limiting_db - m.peak_envelope_dbtp;
-        let (within, _) = calibrated_targets(&h, &loud(reachable - 0.5), None).unwrap();
+        let outcome = |goal: f32| {
+            let controls = loud(goal);
+            let (t, _) = calibrated_targets(&h, &controls, None).unwrap();
+            let (rendered, deepest) = render_limited(&audio, &controls, &t);
+            (t, heard(&rendered, &controls).measured, deepest)
+        };
+
+        let (within, out, deepest) = outcome(reachable - 1.5);
         assert_eq!(within.comp_ratio, 1.0, "{:?}", within.reasons);
         assert_eq!(within.reasons.comp, CompReason::HealthyDynamics);
-        let goal = reachable + 0.5;
-        let controls = loud(goal);
-        let (t, _) = calibrated_targets(&h, &controls, None).unwrap();
+        assert_eq!(within.reasons.leveler, LevelerReason::TowardTarget);
+        assert!((out.integrated_lufs - (reachable - 1.5)).abs() <= 0.3);
+        assert!(deepest <= c.max_limiting_db, "{deepest} dB");
+
+        let goal = reachable - 0.5;
+        let (t, out, deepest) = outcome(goal);
         assert_eq!(t.reasons.comp, CompReason::ForLoudness, "{:?}", t.reasons);
         assert_eq!(t.reasons.leveler, LevelerReason::TowardTarget);
-        assert!(t.comp_ratio > 1.0 && t.comp_ratio <= MAX_LOUDNESS_RATIO);
-        let out = heard(&render(&audio, &controls, &t), &controls).measured;
+        assert!(t.comp_ratio > 1.0 && t.comp_ratio < MAX_LOUDNESS_RATIO);
         assert!(
             (out.integrated_lufs - goal).abs() <= 0.3,
-            "{} LUFS for {goal} (EQ {eq_change} dB)",
+            "{} LUFS for {goal}",
             out.integrated_lufs
         );
         assert!(
@@ -267,6 +359,26 @@ mod tests {
             "{} dBTP",
             out.true_peak_dbtp
         );
+        assert!(deepest <= allowed, "limiter {deepest} dB");
+
+        let goal = reachable + 2.0;
+        let (t, out, deepest) = outcome(goal);
+        assert_eq!(t.reasons.comp, CompReason::ForLoudness, "{:?}", t.reasons);
+        assert_eq!(t.reasons.leveler, LevelerReason::CappedByLimiter);
+        assert_eq!(t.comp_ratio, MAX_LOUDNESS_RATIO);
+        let shortfall = goal - out.integrated_lufs;
+        assert!(shortfall > 1.0, "{} LUFS for {goal}", out.integrated_lufs);
+        assert!(
+            (t.loudness_shortfall_db - shortfall).abs() <= 0.3,
+            "reported {} dB, rendered {shortfall} dB short",
+            t.loudness_shortfall_db
+        );
+        assert!(
+            out.true_peak_dbtp <= c.ceiling_dbtp,
+            "{} dBTP",
+            out.true_peak_dbtp
+        );
+        assert!(deepest <= allowed, "limiter {deepest} dB");
     }
 
     fn reference_controls() -> Controls {
