@@ -256,20 +256,32 @@ fn distance(a: &Measure, b: &Measure) -> f64 {
         / a.shape.len() as f64
 }
 
-fn master(auralis: &str, input: &Path, output: &Path, reference: Option<&Path>) {
+/// Masters `input` to `output` with the command and returns the loudness shortfall its report
+/// declares with the leveler capped at Max Limiting (dB; 0 when none).
+fn master(auralis: &str, input: &Path, output: &Path, reference: Option<&Path>) -> f64 {
     if output.exists() {
         std::fs::remove_file(output).unwrap();
     }
+    let report = output.with_extension("json");
     let mut cmd = Command::new(auralis);
     cmd.arg("master")
         .arg(input)
         .arg("-o")
         .arg(output)
-        .args(["--format", "wav32f", "--force"]);
+        .args(["--format", "wav32f", "--force", "--report"])
+        .arg(&report);
     if let Some(r) = reference {
         cmd.arg("--reference").arg(r);
     }
     run(&mut cmd);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let file = &json["files"][0];
+    if file["targets"]["reasons"]["leveler"] == "CappedByLimiter" {
+        file["loudness_shortfall_db"].as_f64().unwrap_or(0.0)
+    } else {
+        0.0
+    }
 }
 
 struct Row {
@@ -286,6 +298,8 @@ struct Row {
     reference: Option<Measure>,
     matchering: Option<Measure>,
     reference_target: f64,
+    /// The shortfalls the command's report declared, dB (adaptive, reference).
+    declared: (f64, f64),
 }
 
 fn main() {
@@ -350,7 +364,7 @@ fn main() {
         let is_orchestral = orchestral.iter().any(|o| stem.get(3..) == Some(o.as_str()));
         let original = measure(&read_wav(x));
         let out = work.join(format!("{stem}.auralis.wav"));
-        master(auralis, x, &out, None);
+        let declared = master(auralis, x, &out, None);
         rows.push(Row {
             track: stem.clone(),
             orchestral: is_orchestral,
@@ -362,14 +376,17 @@ fn main() {
             reference: None,
             matchering: None,
             reference_target: original.lufs,
+            declared: (declared, 0.0),
         });
         for d in &DEGRADATIONS {
             let degraded = work.join(format!("{stem}.{}.wav", d.name));
             let ad = work.join(format!("{stem}.{}.adaptive.wav", d.name));
             let rf = work.join(format!("{stem}.{}.reference.wav", d.name));
             let mg = work.join(format!("{stem}.{}.matchering.wav", d.name));
-            master(auralis, &degraded, &ad, None);
-            master(auralis, &degraded, &rf, Some(x));
+            let declared = (
+                master(auralis, &degraded, &ad, None),
+                master(auralis, &degraded, &rf, Some(x)),
+            );
             let degraded = measure(&read_wav(&degraded));
             rows.push(Row {
                 track: stem.clone(),
@@ -382,6 +399,7 @@ fn main() {
                 reference: Some(measure(&read_wav(&rf))),
                 matchering: Some(measure(&read_wav(&mg))),
                 reference_target: original.lufs,
+                declared,
             });
         }
         eprintln!("{stem}: {:.0} s", t.elapsed().as_secs_f64());
@@ -650,5 +668,41 @@ fn report(rows: &[Row]) {
         mean(&lufs_rf),
         lufs_rf.iter().fold(0.0f64, |a, b| a.max(*b)),
         tp_max
+    );
+    // A miss over 0.3 LU is declared when the command's report says the target is out of
+    // reach by about that much (within 0.1 LU).
+    let short = |out: &Measure, goal: f64, declared: f64| {
+        let miss = goal - out.lufs;
+        (
+            miss.abs() > 0.3,
+            miss > 0.3 && (declared - miss).abs() <= 0.1,
+        )
+    };
+    let tally = |cases: Vec<(bool, bool)>| {
+        let n = cases.len();
+        let misses = cases.iter().filter(|c| c.0).count();
+        let declared = cases.iter().filter(|c| c.1).count();
+        (n, misses, declared)
+    };
+    let ad_misses = tally(
+        rows.iter()
+            .map(|r| short(&r.adaptive, ADAPTIVE_TARGET_LUFS, r.declared.0))
+            .collect(),
+    );
+    let rf_misses = tally(
+        degraded
+            .iter()
+            .map(|r| {
+                short(
+                    r.reference.as_ref().unwrap(),
+                    r.reference_target,
+                    r.declared.1,
+                )
+            })
+            .collect(),
+    );
+    println!(
+        "  loudness misses over 0.3 LU: adaptive {} of {} ({} declared by the report as out of reach within Max Limiting), reference {} of {} ({} declared)",
+        ad_misses.1, ad_misses.0, ad_misses.2, rf_misses.1, rf_misses.0, rf_misses.2
     );
 }
