@@ -551,6 +551,18 @@ pub fn compressor_serves_loudness(cfg: &AnalysisConfig, reason: CompReason) -> b
 
 /// Raw targets for the measurements and config (no rate limiting, no motion state).
 pub fn derive(m: &Measured, cfg: &AnalysisConfig, reference: Option<&ReferenceProfile>) -> Targets {
+    derive_with(m, cfg, reference, true)
+}
+
+/// [`derive`](fn@derive), with the compression for loudness (the third resort) or without it:
+/// a caller that measures the chain (the command's calibration, `learn::calibrate_leveler`)
+/// compares both.
+pub fn derive_with(
+    m: &Measured,
+    cfg: &AnalysisConfig,
+    reference: Option<&ReferenceProfile>,
+    compress_for_loudness: bool,
+) -> Targets {
     let mut t = Targets::neutral();
     t.measured = *m;
     t.confidence = (m.gated_seconds / FULL_CONFIDENCE_SECONDS).clamp(0.0, 1.0);
@@ -609,7 +621,8 @@ pub fn derive(m: &Measured, cfg: &AnalysisConfig, reference: Option<&ReferencePr
     let mut gr_cap =
         cfg.ceiling_dbtp + cfg.max_limiter_gr_db.max(0.0) - (m.peak_envelope_dbtp + eq_change);
     // The third resort: the compressor takes out what the leveler and the limiter cannot.
-    let compressor_allowed = compressor_serves_loudness(cfg, p.comp_reason);
+    let compressor_allowed =
+        compress_for_loudness && compressor_serves_loudness(cfg, p.comp_reason);
     if p.loudness_amount > 0.0 && compressor_allowed && desired - gr_cap > LOUDNESS_GAP_TOLERANCE_DB
     {
         let gap = desired - gr_cap;

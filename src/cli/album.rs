@@ -177,7 +177,7 @@ pub fn plan(jobs: &[Job], tracks: &[Track]) -> Result<Plan> {
                 std::array::from_fn(|b| (record_eq[b] + correction[b]).clamp(-max_db, max_db));
             correction_db = correction.iter().fold(0.0f32, |a, c| a.max(c.abs()));
         }
-        let rounds = calibrate_leveler(heard, &job.controls, &mut targets)?;
+        let rounds = calibrate_leveler(heard, &job.controls, reference, &mut targets)?;
         plans.push(TrackPlan {
             job,
             targets,

@@ -16,8 +16,9 @@
 use anyhow::Result;
 
 use crate::analysis::loudness::LoudnessMeter;
-use crate::analysis::{Listener, Targets};
+use crate::analysis::{Listener, Measured, Targets};
 use crate::controls::Controls;
+use crate::dsp::true_peak_limiter::SAFETY_MARGIN_DB;
 use crate::session::Session;
 
 /// Seconds of warm-up at the start of each excerpt.
@@ -124,24 +125,25 @@ impl Excerpts {
         }
     }
 
-    /// The measured parts' input loudness (gated integrated, LUFS).
-    fn input_lufs(&self, sample_rate: u32) -> f64 {
+    /// The measured parts' input loudness (gated integrated, LUFS) and true peak (dBTP).
+    fn input_measure(&self, sample_rate: u32) -> (f64, f32) {
         let mut meter = LoudnessMeter::new(sample_rate, self.channels).max_peak_only();
         for e in &self.kept {
             let parts: Vec<&[f32]> = e.audio.iter().map(|c| &c[self.warmup..]).collect();
             meter.add(&parts);
         }
-        meter.integrated() as f64
+        (meter.integrated() as f64, meter.true_peak_db())
     }
 
     /// The measured parts' loudness after the chain with `targets` (gated integrated, LUFS),
-    /// and the limiter's deepest gain reduction over them (dB, positive).
+    /// the limiter's deepest gain reduction over them (dB, positive) and their true peak
+    /// (dBTP).
     fn output_measure(
         &self,
         sample_rate: u32,
         controls: &Controls,
         targets: &Targets,
-    ) -> (f64, f32) {
+    ) -> (f64, f32, f32) {
         const BLOCK: usize = super::BLOCK;
         let mut meter = LoudnessMeter::new(sample_rate, self.channels).max_peak_only();
         let mut buffers = vec![vec![0.0f32; BLOCK]; self.channels];
@@ -183,7 +185,7 @@ impl Excerpts {
                 pos += n;
             }
         }
-        (meter.integrated() as f64, limiting)
+        (meter.integrated() as f64, limiting, meter.true_peak_db())
     }
 }
 
@@ -196,8 +198,9 @@ pub struct Calibration {
     pub estimate_lufs: f32,
     /// Rounds run (0: no excerpts or nothing measurable; the gain is unchanged).
     pub rounds: usize,
-    /// The limiter's deepest gain reduction on the excerpts at that gain, dB (NaN when no
-    /// round ran).
+    /// The limiter's deepest gain reduction expected over the whole input at that gain: on the
+    /// excerpts, deepened by how far the whole input's true peak exceeds theirs, dB (NaN when
+    /// no round ran).
     pub limiting_db: f32,
     /// The gain was held back because the limiter took more than Max Limiting on the
     /// excerpts: the goal is out of reach within it.
@@ -205,24 +208,28 @@ pub struct Calibration {
 }
 
 /// Tunes `targets.leveler_gain_db` so the excerpts' estimate of the whole output lands on
-/// `goal` LUFS; `whole_input_lufs` is the whole input's integrated loudness. With `no_boost`
-/// the gain never rises above where it starts. Secant steps on the measured loudness, so the compressor's and limiter's
+/// `goal` LUFS; `whole_input` is what pass 1 measured of the whole input (its integrated
+/// loudness and true peak are used). With `no_boost` the gain never rises above where it
+/// starts. Secant steps on the measured loudness, so the compressor's and limiter's
 /// nonlinearity is followed; the gain moves at most ±[`MAX_CORRECTION_DB`] from its start.
 ///
-/// Max Limiting is measured, not only estimated: where the limiter's deepest reduction on the
-/// excerpts exceeds `controls.max_limiting_db` by more than [`LIMITING_TOLERANCE_DB`], the gain
-/// may rise no further than where that excess is taken back (the deepest reduction of a
-/// lookahead limiter follows the gain before it dB for dB), and the result says so
-/// ([`Calibration::held_by_limiter`]).
+/// Max Limiting is measured, not only estimated. The limiter's deepest reduction on the
+/// excerpts, deepened by as much as the whole input's true peak exceeds theirs (a peak they do
+/// not hold), may exceed `controls.max_limiting_db` by at most [`LIMITING_TOLERANCE_DB`]:
+/// beyond, the gain may rise no further than where that excess is taken back (the deepest
+/// reduction of a lookahead limiter follows the gain before it dB for dB), and the result says
+/// so ([`Calibration::held_by_limiter`]).
 pub fn calibrate(
     excerpts: &Excerpts,
     sample_rate: u32,
     controls: &Controls,
     targets: &Targets,
-    whole_input_lufs: f32,
+    whole_input: &Measured,
     goal: f32,
     no_boost: bool,
 ) -> Result<Calibration> {
+    let (whole_input_lufs, whole_input_peak_dbtp) =
+        (whole_input.integrated_lufs, whole_input.true_peak_dbtp);
     let start = targets.leveler_gain_db;
     let unchanged = Calibration {
         leveler_gain_db: start,
@@ -234,15 +241,37 @@ pub fn calibrate(
     if excerpts.is_empty() || !whole_input_lufs.is_finite() || whole_input_lufs < -70.0 {
         return Ok(unchanged);
     }
-    let input = excerpts.input_lufs(sample_rate);
+    let (input, excerpt_peak_dbtp) = excerpts.input_measure(sample_rate);
     if input.is_nan() || input < -70.0 {
         return Ok(unchanged);
     }
+    // The whole input's loudest peak may lie outside the excerpts: by as much as it exceeds
+    // theirs, the render's limiter is expected to reach deeper than theirs (the peak before the
+    // limiter is the output's true peak, or the threshold plus the reduction where it limits).
+    let unheard_db = if whole_input_peak_dbtp.is_finite() && excerpt_peak_dbtp.is_finite() {
+        (whole_input_peak_dbtp - excerpt_peak_dbtp).max(0.0)
+    } else {
+        0.0
+    };
+    let threshold_dbtp = controls.ceiling_dbtp - SAFETY_MARGIN_DB;
     let estimate = |gain: f32| -> (f32, f32) {
         let mut t = *targets;
         t.leveler_gain_db = gain;
-        let (out, limiting) = excerpts.output_measure(sample_rate, controls, &t);
-        ((whole_input_lufs as f64 + out - input) as f32, limiting)
+        let (out, limiting, out_peak) = excerpts.output_measure(sample_rate, controls, &t);
+        let before_limiter = if limiting > 0.0 {
+            threshold_dbtp + limiting
+        } else {
+            out_peak
+        };
+        let whole_limiting = if controls.limiter_enabled && unheard_db > 0.0 {
+            (before_limiter + unheard_db - threshold_dbtp).max(limiting)
+        } else {
+            limiting
+        };
+        (
+            (whole_input_lufs as f64 + out - input) as f32,
+            whole_limiting,
+        )
     };
     let reach = MAX_CORRECTION_DB;
     let (lo, mut hi) = (start - reach, if no_boost { start } else { start + reach });

@@ -14,7 +14,7 @@ use std::path::Path;
 use anyhow::{bail, Result};
 
 use crate::analysis::targets::{
-    compressor_serves_loudness, derive, eq_loudness_change, loudness_compression, CompReason,
+    compressor_serves_loudness, derive_with, eq_loudness_change, loudness_compression, CompReason,
     LevelerReason, LOUDNESS_GAP_TOLERANCE_DB,
 };
 use crate::analysis::{AnalysisMode, Analyzer, Fingerprint, Measured, ReferenceProfile, Targets};
@@ -87,9 +87,20 @@ pub fn held_targets(
     controls: &Controls,
     reference: Option<&ReferenceProfile>,
 ) -> Targets {
+    held_targets_with(heard, controls, reference, true)
+}
+
+/// [`held_targets`], with the compression for loudness (the third resort) or without it
+/// (see [`derive_with`]).
+fn held_targets_with(
+    heard: &Heard,
+    controls: &Controls,
+    reference: Option<&ReferenceProfile>,
+    compress_for_loudness: bool,
+) -> Targets {
     let mut config = controls.analysis_config();
     config.analysis_mode = AnalysisMode::Hold;
-    let mut t = derive(&heard.measured, &config, reference);
+    let mut t = derive_with(&heard.measured, &config, reference, compress_for_loudness);
     t.locked = true;
     t.reasons.motion = crate::analysis::targets::Motion::Held;
     t
@@ -103,9 +114,15 @@ pub fn calibrated_targets(
     reference: Option<&ReferenceProfile>,
 ) -> Result<(Targets, usize)> {
     let mut targets = held_targets(heard, controls, reference);
-    let rounds = calibrate_leveler(heard, controls, &mut targets)?;
+    let rounds = calibrate_leveler(heard, controls, reference, &mut targets)?;
     Ok((targets, rounds))
 }
+
+/// The least a compressor for loudness must bring the excerpts closer to the target to be
+/// kept, LU: the loudness target's tolerance. Less is within what the excerpts cannot see: the
+/// fastest peaks of the whole file, which the compressor's detector lets through and the
+/// leveler's extra gain then pushes into the limiter.
+pub const COMPRESSOR_GAIN_MIN_LU: f32 = 0.3;
 
 /// Tunes `targets`' leveler gain on the excerpts `heard` kept (see [`calibrate`]), unless the
 /// leveler is off; returns the calibration's rounds.
@@ -115,13 +132,21 @@ pub fn calibrated_targets(
 /// calibration stops at Max Limiting short of the goal, the compressor takes its part as the
 /// third resort, by the analysis's own rule ([`loudness_compression`], `CompReason::ForLoudness`)
 /// for the gap the excerpts show, and the calibration runs again; the compressor stays only if
-/// that brings the excerpts more than [`LOUDNESS_GAP_TOLERANCE_DB`] closer. Where it still
+/// that brings the excerpts more than [`COMPRESSOR_GAIN_MIN_LU`] closer. Where it still
 /// stops there, the leveler is reported capped (`LevelerReason::CappedByLimiter`) with the
 /// shortfall the excerpts show, and the render does not push past it; where the target is
 /// reached, it is reported reached, wherever the analysis's estimate put the cap.
+///
+/// The compressor the analysis itself asks for loudness (from its estimate, which does not
+/// count what the limiter takes back) is weighed the same way: the calibration starts without
+/// it (the compressor's settings `derive_with` gives without the third resort, for `reference`),
+/// and a compressor for loudness is kept only where the measurement shows it helps. A
+/// compressor whose detector misses the fast peaks takes the loudness down and leaves the
+/// deepest peak where it was, so with Max Limiting held it can leave the music quieter.
 pub fn calibrate_leveler(
     heard: &Heard,
     controls: &Controls,
+    reference: Option<&ReferenceProfile>,
     targets: &mut Targets,
 ) -> Result<usize> {
     if !controls.leveler_enabled || targets.reasons.leveler == LevelerReason::Off {
@@ -138,11 +163,17 @@ pub fn calibrate_leveler(
             heard.sample_rate,
             controls,
             targets,
-            heard.measured.integrated_lufs,
+            &heard.measured,
             targets.target_lufs,
             no_boost,
         )
     };
+    if !no_boost && controls.limiter_enabled && targets.reasons.comp == CompReason::ForLoudness {
+        let plain = held_targets_with(heard, controls, reference, false);
+        targets.comp_threshold_db = plain.comp_threshold_db;
+        targets.comp_ratio = plain.comp_ratio;
+        targets.reasons.comp = plain.reasons.comp;
+    }
     let mut c = run(targets)?;
     let mut rounds = c.rounds;
     let gap = targets.target_lufs - c.estimate_lufs;
@@ -170,7 +201,7 @@ pub fn calibrate_leveler(
             // Kept only where it brings the music measurably closer: a compressor that leaves
             // the loudness where it was (fast peaks its detector does not follow) is
             // processing for nothing.
-            if again.estimate_lufs > c.estimate_lufs + LOUDNESS_GAP_TOLERANCE_DB {
+            if again.estimate_lufs > c.estimate_lufs + COMPRESSOR_GAIN_MIN_LU {
                 *targets = compressed;
                 c = again;
             }
@@ -379,6 +410,62 @@ mod tests {
             out.true_peak_dbtp
         );
         assert!(deepest <= allowed, "limiter {deepest} dB");
+    }
+
+    /// Steady pink noise has no slow swing for a compressor to take out: on it the compressor's
+    /// peak-to-loudness gain is a few per cent of its reduction, under what the analysis's rule
+    /// counts on. Asked for a target 3 dB over what the leveler reaches within Max Limiting, the
+    /// rule calls the compressor in; the measurement does not keep it, since it brings the
+    /// loudness less than [`COMPRESSOR_GAIN_MIN_LU`] closer. The leveler is reported capped,
+    /// and the render is no quieter than with the compressor.
+    #[test]
+    fn a_compressor_that_does_not_bring_the_loudness_closer_is_not_kept() {
+        use crate::analysis::targets::CompReason;
+        let audio = stereo_pink(20.0);
+        let loud = |target_lufs| Controls {
+            loudness_from_preset: false,
+            target_lufs,
+            max_limiting_db: 2.0,
+            ..Controls::default()
+        };
+        let h = heard(&audio, &loud(-14.0));
+        let m = h.measured;
+        let c = loud(-14.0);
+        let reachable =
+            m.programme_lufs + c.ceiling_dbtp + c.max_limiting_db - m.peak_envelope_dbtp;
+        let controls = loud(reachable + 3.0);
+        let asked = held_targets(&h, &controls, None);
+        assert_eq!(
+            asked.reasons.comp,
+            CompReason::ForLoudness,
+            "{:?}",
+            asked.reasons
+        );
+        let (t, _) = calibrated_targets(&h, &controls, None).unwrap();
+        assert_ne!(t.reasons.comp, CompReason::ForLoudness, "{:?}", t.reasons);
+        assert_eq!(t.comp_ratio, 1.0);
+        assert_eq!(t.reasons.leveler, LevelerReason::CappedByLimiter);
+        // The analysis's compressor, calibrated the same way from its own start.
+        let mut with_compressor = asked;
+        let heard_with = super::calibration::calibrate(
+            &h.excerpts,
+            FS,
+            &controls,
+            &with_compressor,
+            &m,
+            controls.target_lufs,
+            false,
+        )
+        .unwrap();
+        with_compressor.leveler_gain_db = heard_with.leveler_gain_db;
+        let plain = heard(&render(&audio, &controls, &t), &controls).measured;
+        let compressed = heard(&render(&audio, &controls, &with_compressor), &controls).measured;
+        assert!(
+            plain.integrated_lufs > compressed.integrated_lufs - COMPRESSOR_GAIN_MIN_LU,
+            "{} LUFS without, {} with the compressor",
+            plain.integrated_lufs,
+            compressed.integrated_lufs
+        );
     }
 
     fn reference_controls() -> Controls {
