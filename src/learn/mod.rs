@@ -334,6 +334,23 @@ mod tests {
             .collect()
     }
 
+    /// Default controls with a loudness target and Max Limiting 2 dB.
+    fn loud(target_lufs: f32) -> Controls {
+        Controls {
+            loudness_from_preset: false,
+            target_lufs,
+            max_limiting_db: 2.0,
+            ..Controls::default()
+        }
+    }
+
+    /// The loudest target the analysis's rule says the leveler reaches with the limiter at Max
+    /// Limiting ([`loud`]'s 2 dB), for what `h` heard.
+    fn reachable_within_max_limiting(h: &Heard) -> f32 {
+        let (m, c) = (h.measured, loud(-14.0));
+        m.programme_lufs + c.ceiling_dbtp + c.max_limiting_db - m.peak_envelope_dbtp
+    }
+
     /// Healthy dynamics and Max Limiting 2 dB (noise limited by 2 dB already gives back part of
     /// each further dB, which the analysis's rule does not count):
     /// - a target the leveler reaches with the limiter well within Max Limiting: not compressed;
@@ -347,20 +364,10 @@ mod tests {
         use crate::analysis::targets::{CompReason, MAX_LOUDNESS_RATIO};
         use calibration::LIMITING_TOLERANCE_DB;
         let audio = swinging_pink(20.0);
-        let loud = |target_lufs| Controls {
-            loudness_from_preset: false,
-            target_lufs,
-            max_limiting_db: 2.0,
-            ..Controls::default()
-        };
         let h = heard(&audio, &loud(-14.0));
-        let m = h.measured;
         let c = loud(-14.0);
         let allowed = c.max_limiting_db + LIMITING_TOLERANCE_DB;
-        // The loudest target the analysis's rule says the leveler reaches with the limiter
-        // at Max Limiting.
-        let reachable =
-            m.programme_lufs + c.ceiling_dbtp + c.max_limiting_db - m.peak_envelope_dbtp;
+        let reachable = reachable_within_max_limiting(&h);
         let outcome = |goal: f32| {
             let controls = loud(goal);
             let (t, _) = calibrated_targets(&h, &controls, None).unwrap();
@@ -422,18 +429,9 @@ mod tests {
     fn a_compressor_that_does_not_bring_the_loudness_closer_is_not_kept() {
         use crate::analysis::targets::CompReason;
         let audio = stereo_pink(20.0);
-        let loud = |target_lufs| Controls {
-            loudness_from_preset: false,
-            target_lufs,
-            max_limiting_db: 2.0,
-            ..Controls::default()
-        };
         let h = heard(&audio, &loud(-14.0));
         let m = h.measured;
-        let c = loud(-14.0);
-        let reachable =
-            m.programme_lufs + c.ceiling_dbtp + c.max_limiting_db - m.peak_envelope_dbtp;
-        let controls = loud(reachable + 3.0);
+        let controls = loud(reachable_within_max_limiting(&h) + 3.0);
         let asked = held_targets(&h, &controls, None);
         assert_eq!(
             asked.reasons.comp,
