@@ -354,7 +354,7 @@ pub fn render_and_report(
     let limiter = job.controls.limiter_enabled;
     // Without the limiter, the analysis's estimate of Max Limiting is all that keeps the peaks
     // near the ceiling: never pushed past.
-    let held_by_estimate = !limiter && targets.reasons.leveler == LevelerReason::CappedByLimiter;
+    let held_by_estimate = learn::held_by_estimate(&job.controls, &targets);
     // The render loop stopped at Max Limiting short of the target.
     let mut capped = false;
     while renders < MAX_RENDERS && job.controls.leveler_enabled {

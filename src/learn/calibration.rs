@@ -198,10 +198,6 @@ pub struct Calibration {
     pub estimate_lufs: f32,
     /// Rounds run (0: no excerpts or nothing measurable; the gain is unchanged).
     pub rounds: usize,
-    /// The limiter's deepest gain reduction expected over the whole input at that gain: on the
-    /// excerpts, deepened by how far the whole input's true peak exceeds theirs, dB (NaN when
-    /// no round ran).
-    pub limiting_db: f32,
     /// The gain was held back because the limiter took more than Max Limiting on the
     /// excerpts: the goal is out of reach within it.
     pub held_by_limiter: bool,
@@ -235,7 +231,6 @@ pub fn calibrate(
         leveler_gain_db: start,
         estimate_lufs: f32::NAN,
         rounds: 0,
-        limiting_db: f32::NAN,
         held_by_limiter: false,
     };
     if excerpts.is_empty() || !whole_input_lufs.is_finite() || whole_input_lufs < -70.0 {
@@ -319,7 +314,7 @@ pub fn calibrate(
     if gain > hi + 1e-3 {
         // Out of rounds above the bound: one more, at it.
         gain = hi;
-        (est, limiting_db) = estimate(gain);
+        (est, _) = estimate(gain);
         rounds += 1;
     }
     if !est.is_finite() {
@@ -329,7 +324,6 @@ pub fn calibrate(
         leveler_gain_db: gain,
         estimate_lufs: est,
         rounds,
-        limiting_db,
         held_by_limiter,
     })
 }

@@ -118,6 +118,14 @@ pub fn calibrated_targets(
     Ok((targets, rounds))
 }
 
+/// Whether the leveler must stay where the analysis capped it: with the limiter on, Max
+/// Limiting is measured on the excerpts (and the render), and the analysis's estimate of where
+/// the leveler reaches it is only the calibration's start; with it off, that estimate is all
+/// there is between the peaks and the ceiling.
+pub fn held_by_estimate(controls: &Controls, targets: &Targets) -> bool {
+    !controls.limiter_enabled && targets.reasons.leveler == LevelerReason::CappedByLimiter
+}
+
 /// The least a compressor for loudness must bring the excerpts closer to the target to be
 /// kept, LU: the loudness target's tolerance. Less is within what the excerpts cannot see: the
 /// fastest peaks of the whole file, which the compressor's detector lets through and the
@@ -152,11 +160,7 @@ pub fn calibrate_leveler(
     if !controls.leveler_enabled || targets.reasons.leveler == LevelerReason::Off {
         return Ok(0);
     }
-    // With the limiter on, Max Limiting is measured on the excerpts (and the render), and the
-    // analysis's estimate of where the leveler reaches it is only the calibration's start;
-    // with it off, that estimate is all there is between the peaks and the ceiling.
-    let no_boost =
-        !controls.limiter_enabled && targets.reasons.leveler == LevelerReason::CappedByLimiter;
+    let no_boost = held_by_estimate(controls, targets);
     let run = |targets: &Targets| {
         calibrate(
             &heard.excerpts,
@@ -168,7 +172,7 @@ pub fn calibrate_leveler(
             no_boost,
         )
     };
-    if !no_boost && controls.limiter_enabled && targets.reasons.comp == CompReason::ForLoudness {
+    if controls.limiter_enabled && targets.reasons.comp == CompReason::ForLoudness {
         let plain = held_targets_with(heard, controls, reference, false);
         targets.comp_threshold_db = plain.comp_threshold_db;
         targets.comp_ratio = plain.comp_ratio;
